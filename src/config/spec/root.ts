@@ -1,0 +1,72 @@
+/**
+ * The whole `switchboard.yaml`. This is the single source for the config's TypeScript types,
+ * the published JSON Schema and the configuration reference.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { Duration, Name, Obj } from './common.js'
+import { SystemSpec } from './system.js'
+import { ConsumerSpec } from './consumer.js'
+import { RouteSpec } from './route.js'
+import { TopicSpec } from './topic.js'
+import { FlowSpec } from './flow.js'
+import { PollerSpec } from './poller.js'
+
+export const ListenSpec = Obj(
+  {
+    host: Type.Optional(Type.String({ default: '127.0.0.1', description: 'Interface both servers bind to.' })),
+    gateway: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Gateway port (0 = any free port).' })),
+    admin: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8081, description: 'Admin API port (0 = any free port).' })),
+  },
+  { description: 'Where the servers listen.' },
+)
+
+export const AdminSpec = Obj(
+  {
+    token: Type.Optional(Type.String({ minLength: 16, description: 'Admin bearer token (use a secret reference). Otherwise SWITCHBOARD_ADMIN_TOKEN, or one generated on first start.' })),
+  },
+  { description: 'Admin API settings.' },
+)
+
+export const LogSpec = Obj(
+  {
+    level: Type.Optional(
+      Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    ),
+    pretty: Type.Optional(Type.Boolean({ description: 'Human-readable logs (default: when stdout is a terminal).' })),
+    redact: Type.Optional(Type.Array(Type.String(), { description: 'Extra field names to redact in logs and delivery records.' })),
+  },
+  { description: 'Logging.' },
+)
+
+export const ServerSpec = Obj(
+  {
+    shutdownTimeout: Type.Optional(Duration({ default: '10s', description: 'How long a graceful shutdown may take before in-flight work is abandoned (and redelivered later).' })),
+    headersTimeout: Type.Optional(Duration({ default: '10s', description: 'Time allowed for a client to send request headers (slowloris guard).' })),
+    requestTimeout: Type.Optional(Duration({ default: '30s', description: 'Time allowed for a client to send the whole request.' })),
+    maxHeaderSize: Type.Optional(Type.Integer({ minimum: 1024, default: 16384, description: 'Largest request head in bytes.' })),
+  },
+  { description: 'Server-wide limits.' },
+)
+
+export const ConfigSpec = Obj(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Editor hint; ignored.' })),
+    version: Type.Literal(1, { description: 'Config format version.' }),
+    mode: Type.Optional(Type.Union([Type.Literal('development'), Type.Literal('production')], { default: 'development', description: 'In production an admin token must be provided (none is generated).' })),
+    store: Type.Optional(Type.String({ default: 'sqlite:./data/switchboard.db', description: '`sqlite:PATH` (relative to the working directory) or `postgres://…`.' })),
+    bus: Type.Optional(Type.String({ default: 'store', description: '`store` (events ride in the store) or `nats://host:port`.' })),
+    listen: Type.Optional(ListenSpec),
+    admin: Type.Optional(AdminSpec),
+    log: Type.Optional(LogSpec),
+    server: Type.Optional(ServerSpec),
+    systems: Type.Optional(Type.Record(Name(), SystemSpec, { default: {}, description: 'External APIs, by name.' })),
+    consumers: Type.Optional(Type.Record(Name(), ConsumerSpec, { default: {}, description: 'Gateway clients, by name.' })),
+    routes: Type.Optional(Type.Array(RouteSpec, { default: [] })),
+    topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, description: 'Event topics, by name (`order.created`).' })),
+    flows: Type.Optional(Type.Array(FlowSpec, { default: [] })),
+    pollers: Type.Optional(Type.Array(PollerSpec, { default: [] })),
+  },
+  { title: 'Switchboard configuration', description: 'switchboard.yaml' },
+)
+
+export type RawConfig = Static<typeof ConfigSpec>
