@@ -6,12 +6,17 @@
 import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox'
 import { DURATION_PATTERN } from '../../core/duration.js'
 
-/** `250ms`, `30s`, `5m`, `2h`, `1d`, or a number of milliseconds. */
+/** A duration that is not zero: `0s` (or `0.0m`) is refused by the pattern's look-ahead. */
+export const POSITIVE_DURATION_PATTERN = `^(?![0.]+(ms|s|m|h|d|w)$)${DURATION_PATTERN.slice(1)}`
+
+/**
+ * `250ms`, `30s`, `5m`, `2h`, `1d`, or a number of milliseconds. With `'x-positive': true` zero
+ * is refused (a timeout, window or cooldown of 0 makes no sense).
+ */
 export const Duration = (options: SchemaOptions = {}) =>
-  Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Integer({ minimum: 0 })], {
-    ...options,
-    'x-kind': 'duration',
-  })
+  options['x-positive'] === true
+    ? Type.Union([Type.String({ pattern: POSITIVE_DURATION_PATTERN }), Type.Integer({ minimum: 1 })], { ...options, 'x-kind': 'duration' })
+    : Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Integer({ minimum: 0 })], { ...options, 'x-kind': 'duration' })
 
 /** A name usable as an identifier in ids, metric labels and URLs. */
 export const Name = (options: SchemaOptions = {}) =>
@@ -35,7 +40,7 @@ export type HttpMethodKey = (typeof HTTP_METHODS)[number]
 
 /** A map of header name → value; values may hold secret references. */
 export const Headers = (options: SchemaOptions = {}) =>
-  Type.Record(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), Type.String(), options)
+  Type.Record(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), Type.String(), { additionalProperties: false, ...options })
 
 /** A strict object: unknown fields are errors (catches typos such as `timout`). */
 export const Obj = <T extends Record<string, TSchema>>(props: T, options: SchemaOptions = {}) =>

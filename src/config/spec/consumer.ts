@@ -14,7 +14,7 @@ export const InboundRateLimit = Obj(
     perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     perMinute: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     burst: Type.Optional(Type.Integer({ minimum: 1 })),
-    window: Type.Optional(Duration({ description: 'Sliding window length (default 1s or 1m by unit).' })),
+    window: Type.Optional(Duration({ 'x-positive': true, description: 'Sliding window length (default 1s or 1m by unit).' })),
   },
   { description: 'Rate limit; answers 429 with RateLimit-* and Retry-After headers.' },
 )

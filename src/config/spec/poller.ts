@@ -7,7 +7,7 @@ export const PollerSpec = Obj(
     owner: Owner(),
     description: Description(),
     system: Name({ description: 'System to read.' }),
-    every: Type.Optional(Duration({ description: 'Interval between polls.' })),
+    every: Type.Optional(Duration({ 'x-positive': true, description: 'Interval between polls.' })),
     cron: Type.Optional(Type.String({ description: 'Cron expression (instead of `every`).' })),
     get: Type.String({ pattern: '^/', description: 'Path to GET; `{cursor}` is replaced by the current cursor.' }),
     query: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Duration, Name, Obj } from './common.js'
 import { SystemSpec } from './system.js'
 import { ConsumerSpec } from './consumer.js'
-import { RouteSpec } from './route.js'
+import { ApiKeyAuth, JwtAuth, RouteSpec } from './route.js'
 import { TopicSpec } from './topic.js'
 import { FlowSpec } from './flow.js'
 import { PollerSpec } from './poller.js'
@@ -40,12 +40,23 @@ export const LogSpec = Obj(
 
 export const ServerSpec = Obj(
   {
-    shutdownTimeout: Type.Optional(Duration({ default: '10s', description: 'How long a graceful shutdown may take before in-flight work is abandoned (and redelivered later).' })),
-    headersTimeout: Type.Optional(Duration({ default: '10s', description: 'Time allowed for a client to send request headers (slowloris guard).' })),
-    requestTimeout: Type.Optional(Duration({ default: '30s', description: 'Time allowed for a client to send the whole request.' })),
+    shutdownTimeout: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'How long a graceful shutdown may take before in-flight work is abandoned (and redelivered later).' })),
+    headersTimeout: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'Time allowed for a client to send request headers (slowloris guard).' })),
+    requestTimeout: Type.Optional(Duration({ 'x-positive': true, default: '30s', description: 'Time allowed for a client to send the whole request.' })),
     maxHeaderSize: Type.Optional(Type.Integer({ minimum: 1024, default: 16384, description: 'Largest request head in bytes.' })),
   },
   { description: 'Server-wide limits.' },
+)
+
+export const AuthDefaultsSpec = Obj(
+  {
+    apiKey: Type.Optional(ApiKeyAuth),
+    jwt: Type.Optional(JwtAuth),
+  },
+  {
+    description:
+      'Gateway authentication options shared by routes: a route with `auth: jwt` (or `auth: apiKey`) uses the block of that name here. A route with an object form (`auth: { jwt: {…} }`) uses only its own options.',
+  },
 )
 
 export const ConfigSpec = Obj(
@@ -59,10 +70,11 @@ export const ConfigSpec = Obj(
     admin: Type.Optional(AdminSpec),
     log: Type.Optional(LogSpec),
     server: Type.Optional(ServerSpec),
-    systems: Type.Optional(Type.Record(Name(), SystemSpec, { default: {}, description: 'External APIs, by name.' })),
-    consumers: Type.Optional(Type.Record(Name(), ConsumerSpec, { default: {}, description: 'Gateway clients, by name.' })),
+    auth: Type.Optional(AuthDefaultsSpec),
+    systems: Type.Optional(Type.Record(Name(), SystemSpec, { default: {}, additionalProperties: false, description: 'External APIs, by name.' })),
+    consumers: Type.Optional(Type.Record(Name(), ConsumerSpec, { default: {}, additionalProperties: false, description: 'Gateway clients, by name.' })),
     routes: Type.Optional(Type.Array(RouteSpec, { default: [] })),
-    topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, description: 'Event topics, by name (`order.created`).' })),
+    topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, additionalProperties: false, description: 'Event topics, by name (`order.created`).' })),
     flows: Type.Optional(Type.Array(FlowSpec, { default: [] })),
     pollers: Type.Optional(Type.Array(PollerSpec, { default: [] })),
   },
@@ -70,3 +82,4 @@ export const ConfigSpec = Obj(
 )
 
 export type RawConfig = Static<typeof ConfigSpec>
+export type AuthDefaultsConfig = Static<typeof AuthDefaultsSpec>

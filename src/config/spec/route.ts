@@ -13,10 +13,15 @@ export const JwtAuth = Obj(
     algorithms: Type.Optional(
       Type.Array(Type.Union(['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'].map((a) => Type.Literal(a))), { minItems: 1, default: ['RS256'] }),
     ),
-    clockSkew: Type.Optional(Duration({ default: '30s' })),
+    clockSkew: Type.Optional(Duration({ default: '30s', description: 'Leeway for `exp`, `nbf` and `iat` checks.' })),
     consumerClaim: Type.Optional(Type.String({ default: 'sub', description: 'Claim mapped to a consumer’s `jwtSubjects`.' })),
+    jwksCooldown: Type.Optional(Duration({ default: '30s', description: 'Minimum time after a JWKS fetch before an unknown `kid` may trigger another (protects the identity provider from token floods).' })),
+    jwksMaxAge: Type.Optional(Duration({ default: '10m', description: 'How long fetched JWKS keys are used before they are fetched again.' })),
   },
-  { description: 'Bearer JWT verification.' },
+  {
+    description:
+      'Bearer JWT verification: exactly one of `jwksUrl` or `key`. Tokens must carry `exp`. `HS256` needs a shared-secret `key` of at least 32 bytes and cannot be combined with a JWKS or a public key (algorithm confusion).',
+  },
 )
 
 export const ApiKeyAuth = Obj(
@@ -31,7 +36,7 @@ export const WebhookAuth = Obj(
   {
     scheme: Type.Union([Type.Literal('standard-webhooks'), Type.Literal('stripe'), Type.Literal('github')]),
     secret: Type.Union([Secret(), Type.Array(Secret(), { minItems: 1 })], { description: 'Signing secret(s); several allow rotation.' }),
-    tolerance: Type.Optional(Duration({ default: '5m', description: 'Maximum clock difference, past or future.' })),
+    tolerance: Type.Optional(Duration({ 'x-positive': true, default: '5m', description: 'Maximum clock difference, past or future.' })),
     consumer: Type.Optional(Name({ description: 'Consumer the sender is counted as.' })),
   },
   { description: 'Signed webhook, verified over the raw body in constant time.' },
@@ -49,27 +54,126 @@ export const AuthMethod = Type.Union([
 export const ProxyAction = Obj(
   {
     system: Name({ description: 'Target system.' }),
-    path: Type.Optional(PathString('Upstream path template; `:param` values are URL-encoded. Defaults to the route path.')),
-    method: Type.Optional(Type.String({ pattern: '^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$' })),
-    timeout: Type.Optional(Duration()),
+    path: Type.Optional(
+      PathString(
+        'Upstream path template. `:param` segments take the route’s parameter of that name, URL-encoded; a trailing `*` takes the route’s wildcard tail. A parameter holding `/`, `\\`, a dot segment or a control character is rejected with 400, never forwarded. Defaults to the route path. The query string is passed through.',
+      ),
+    ),
+    method: Type.Optional(Type.String({ pattern: '^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$', description: 'Upstream method; defaults to the request’s.' })),
+    timeout: Type.Optional(Duration({ description: 'Time limit of the upstream call; overrides the system’s `timeout`.' })),
   },
-  { description: 'Forward the request to a system.' },
+  { description: 'Forward the request to a system; status, headers and body pass through (hop-by-hop headers stripped).', examples: [{ system: 'erp', path: '/orders/:id' }] },
 )
 
 export const PublishAction = Obj(
   {
     topic: Type.String({ minLength: 1, description: 'Topic to publish the request body to.' }),
-    id: Type.Optional(Expression({ description: 'JSONata over `{ headers, body, query, params }` for the event id (dedupe); generated when absent.' })),
-    key: Type.Optional(Expression({ description: 'JSONata for the ordering key.' })),
-    headers: Type.Optional(Type.Array(Type.String(), { description: 'Request headers kept on the event.' })),
+    id: Type.Optional(
+      Expression({ description: 'JSONata over `{ headers, body, query, params }` giving the event id (dedupe: a repeated id is accepted again but delivered once); generated when absent or empty.', examples: ["headers.'webhook-id'"] }),
+    ),
+    key: Type.Optional(Expression({ description: 'JSONata over `{ headers, body, query, params }` giving the ordering key.', examples: ['body.customer.id'] })),
+    headers: Type.Optional(Type.Array(Type.String(), { description: 'Request headers kept on the event (names, case-insensitive).' })),
   },
-  { description: 'Publish the request as a durable event; answers 202 once committed.' },
+  { description: 'Publish the request body (JSON) as a durable event; answers 202 `{ id, topic, duplicate }` only once the event is committed.' },
 )
 
-export const HeaderOps = Obj({
-  set: Type.Optional(Headers()),
-  remove: Type.Optional(Type.Array(Type.String())),
-})
+export const HeaderOps = Obj(
+  {
+    set: Type.Optional(Headers({ description: 'Headers to set (replacing any value); values may be secret references.' })),
+    remove: Type.Optional(Type.Array(Type.String(), { description: 'Header names to remove (case-insensitive).' })),
+  },
+  { examples: [{ set: { 'X-Tenant': 'acme' }, remove: ['Cookie'] }] },
+)
+
+/** A JSON Schema given inline, or the path of a JSON/YAML file holding one (relative to the config file). */
+const SchemaRef = (description: string) =>
+  Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], { description })
+
+export const RequestOptions = Obj(
+  {
+    validate: Type.Optional(
+      Obj(
+        {
+          body: Type.Optional(SchemaRef('JSON Schema of the JSON body (inline object, or a path to a JSON/YAML file relative to the config file).')),
+          query: Type.Optional(SchemaRef('JSON Schema of the query parameters, as an object of strings (types are coerced: `?limit=5` satisfies `type: integer`).')),
+          params: Type.Optional(SchemaRef('JSON Schema of the path parameters, as an object (types are coerced).')),
+          headers: Type.Optional(SchemaRef('JSON Schema of the request headers, as an object with lower-case names.')),
+          openapi: Type.Optional(
+            Type.Boolean({ description: 'Validate with the operation’s request body and parameters from the proxied system’s OpenAPI 3.x document (`systems.<name>.openapi`); the operation is found by method and upstream path.' }),
+          ),
+        },
+        { description: 'Request validation; a failure answers 400 listing every violation.' },
+      ),
+    ),
+    transform: Type.Optional(
+      Expression({ description: 'JSONata transform of the JSON request body, with `$headers`, `$query`, `$params` and `$consumer` bound; compiled at load.', examples: ["{ 'sku': item.code, 'qty': quantity }"] }),
+    ),
+    headers: Type.Optional(HeaderOps),
+  },
+  { description: 'What happens to the request before it is forwarded or published.' },
+)
+
+export const ResponseOptions = Obj(
+  {
+    transform: Type.Optional(Expression({ description: 'JSONata transform of the JSON response body, with `$status` and `$headers` bound.', examples: ['{ "id": id, "total": amount / 100 }'] })),
+    allow: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Only these fields (dotted paths; arrays are traversed, so `items.sku` keeps `sku` in every item) are returned. A non-JSON or compressed body is refused with 502 rather than passed on.',
+        examples: [['id', 'status', 'items.sku']],
+      }),
+    ),
+    deny: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'These fields (dotted paths, arrays traversed) are removed.', examples: [['customer.email', 'internal']] })),
+    headers: Type.Optional(HeaderOps),
+  },
+  { description: 'What happens to the upstream response before it is returned.' },
+)
+
+export const RouteRateLimit = Obj(
+  {
+    ...InboundRateLimit.properties,
+    by: Type.Optional(
+      Type.Union([Type.Literal('consumer'), Type.Literal('ip'), Type.Literal('route')], {
+        default: 'consumer',
+        description: 'Who shares a bucket: each consumer (anonymous callers by client IP), each client IP, or everyone on the route.',
+      }),
+    ),
+  },
+  { description: 'Token bucket: refills at `perSecond` (or `perMinute`), holds up to `burst` (default: the per-unit amount). Answers 429 with RateLimit-* and Retry-After headers.', examples: [{ perSecond: 10, burst: 20 }] },
+)
+
+export const RouteLimits = Obj(
+  {
+    body: Type.Optional(Type.Integer({ minimum: 0, default: 1_048_576, description: 'Maximum request body bytes (413 above).' })),
+    depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Maximum JSON nesting depth of a buffered body (400 above).' })),
+    responseBody: Type.Optional(Type.Integer({ minimum: 0, default: 10_485_760, description: 'Maximum upstream response bytes when the response must be buffered (transform or field lists); 502 above.' })),
+    timeout: Type.Optional(Duration({ description: 'Deadline for the whole request, from arrival to the response head (408 while reading the body, 504 while waiting for the system).' })),
+  },
+  { description: 'Per-route request limits.', examples: [{ body: 65536, depth: 16, timeout: '5s' }] },
+)
+
+export const RouteCors = Obj(
+  {
+    origins: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Allowed origins (`https://app.example.com`), or `*`.' }),
+    methods: Type.Optional(Type.Array(Type.String(), { description: 'Allowed methods; default: the methods of the routes on this path.' })),
+    headers: Type.Optional(Type.Array(Type.String(), { description: 'Allowed request headers; default: those the preflight asks for.' })),
+    exposeHeaders: Type.Optional(Type.Array(Type.String(), { description: 'Response headers readable by the page.' })),
+    credentials: Type.Optional(Type.Boolean({ default: false, description: 'Allow cookies/credentials (not with `*`).' })),
+    maxAge: Type.Optional(Duration({ default: '10m', description: 'How long browsers may cache the preflight.' })),
+  },
+  { description: 'CORS: the gateway answers preflights itself and adds Access-Control-* headers.', examples: [{ origins: ['https://app.example.com'], credentials: true }] },
+)
+
+export const RouteDeprecation = Type.Union(
+  [
+    Type.Literal(true),
+    Obj({
+      since: Type.Optional(Type.String({ format: 'date', description: 'Date of deprecation (sent as `Deprecation: @<epoch>`; `true` without).' })),
+      sunset: Type.Optional(Type.String({ format: 'date', description: 'Date of removal (sent as `Sunset: <HTTP-date>`).' })),
+      successor: Type.Optional(Type.String({ description: 'URL or path of the replacement (sent as `Link: <…>; rel="successor-version"`).' })),
+    }),
+  ],
+  { description: 'Marks the route deprecated: responses carry Deprecation, Sunset and Link headers.', examples: [{ since: '2026-01-01', sunset: '2026-06-30', successor: '/v2/orders/:id' }] },
+)
 
 export const RouteSpec = Obj(
   {
@@ -81,7 +185,7 @@ export const RouteSpec = Obj(
     delete: Type.Optional(PathString('DELETE path.')),
     head: Type.Optional(PathString('HEAD path.')),
     options: Type.Optional(PathString('OPTIONS path.')),
-    host: Type.Optional(Type.String({ description: 'Only match requests for this Host.' })),
+    host: Type.Optional(Type.String({ description: 'Only match requests for this Host (any port); a leading `*.` matches one subdomain level.', examples: ['api.example.com', '*.example.com'] })),
     version: Type.Optional(Type.String({ description: 'API version label (catalog, docs).' })),
     owner: Owner(),
     description: Description(),
@@ -90,58 +194,27 @@ export const RouteSpec = Obj(
     consumers: Type.Optional(Type.Array(Name(), { description: 'Only these consumers may call the route.' })),
     proxy: Type.Optional(ProxyAction),
     publish: Type.Optional(PublishAction),
-    request: Type.Optional(
-      Obj({
-        validate: Type.Optional(
-          Obj({
-            body: Type.Optional(Type.Unknown({ description: 'JSON Schema (inline object or a path to a file).' })),
-            query: Type.Optional(Type.Unknown()),
-            params: Type.Optional(Type.Unknown()),
-            headers: Type.Optional(Type.Unknown()),
-            openapi: Type.Optional(Type.Boolean({ description: 'Validate with the operation’s schemas from the system’s OpenAPI document.' })),
-          }),
-        ),
-        transform: Type.Optional(Expression({ description: 'JSONata transform of the request body.' })),
-        headers: Type.Optional(HeaderOps),
-      }),
-    ),
-    response: Type.Optional(
-      Obj({
-        transform: Type.Optional(Expression({ description: 'JSONata transform of the response body.' })),
-        allow: Type.Optional(Type.Array(Type.String(), { description: 'Only these fields (dotted paths) are returned.' })),
-        deny: Type.Optional(Type.Array(Type.String(), { description: 'These fields (dotted paths) are removed.' })),
-        headers: Type.Optional(HeaderOps),
-      }),
-    ),
-    rateLimit: Type.Optional(InboundRateLimit),
-    limits: Type.Optional(
-      Obj({
-        body: Type.Optional(Type.Integer({ minimum: 0, default: 1_048_576, description: 'Maximum body bytes.' })),
-        depth: Type.Optional(Type.Integer({ minimum: 1, default: 32, description: 'Maximum JSON nesting depth.' })),
-        timeout: Type.Optional(Duration({ description: 'Total request time.' })),
-      }),
-    ),
-    cors: Type.Optional(
-      Obj({
-        origins: Type.Array(Type.String(), { minItems: 1 }),
-        methods: Type.Optional(Type.Array(Type.String())),
-        headers: Type.Optional(Type.Array(Type.String())),
-        credentials: Type.Optional(Type.Boolean()),
-        maxAge: Type.Optional(Duration()),
-      }),
-    ),
+    request: Type.Optional(RequestOptions),
+    response: Type.Optional(ResponseOptions),
+    rateLimit: Type.Optional(RouteRateLimit),
+    limits: Type.Optional(RouteLimits),
+    cors: Type.Optional(RouteCors),
     ip: Type.Optional(Obj({ allow: Type.Optional(Type.Array(Type.String())), deny: Type.Optional(Type.Array(Type.String())) })),
-    deprecated: Type.Optional(
-      Obj({
-        since: Type.Optional(Type.String({ format: 'date' })),
-        sunset: Type.Optional(Type.String({ format: 'date' })),
-        successor: Type.Optional(Type.String()),
-      }),
-    ),
+    deprecated: Type.Optional(RouteDeprecation),
   },
   { description: 'An inbound HTTP endpoint: one method key with its path, and exactly one of `proxy` or `publish`.' },
 )
 export type RouteConfig = Static<typeof RouteSpec>
+export type RouteRateLimitConfig = Static<typeof RouteRateLimit>
+export type RouteCorsConfig = Static<typeof RouteCors>
+export type RouteDeprecationConfig = Static<typeof RouteDeprecation>
+export type HeaderOpsConfig = Static<typeof HeaderOps>
+export type ProxyActionConfig = Static<typeof ProxyAction>
+export type PublishActionConfig = Static<typeof PublishAction>
+export type RouteLimitsConfig = Static<typeof RouteLimits>
+export type RequestOptionsConfig = Static<typeof RequestOptions>
+export type ResponseOptionsConfig = Static<typeof ResponseOptions>
 export type AuthMethodConfig = Static<typeof AuthMethod>
 export type JwtAuthConfig = Static<typeof JwtAuth>
+export type ApiKeyAuthConfig = Static<typeof ApiKeyAuth>
 export type WebhookAuthConfig = Static<typeof WebhookAuth>

@@ -23,6 +23,12 @@ export const SystemAuth = Type.Union(
         clientSecret: Secret(),
         scope: Type.Optional(Type.String()),
         audience: Type.Optional(Type.String()),
+        clientAuth: Type.Optional(
+          Type.Union([Type.Literal('basic'), Type.Literal('body')], {
+            default: 'basic',
+            description: 'How the client authenticates to the token endpoint: HTTP Basic (RFC 6749 §2.3.1) or `client_id`/`client_secret` form fields.',
+          }),
+        ),
       },
       { description: 'OAuth2 client credentials; the token is cached until shortly before it expires.' },
     ),
@@ -32,21 +38,30 @@ export const SystemAuth = Type.Union(
 
 export const RetryPolicy = Obj(
   {
-    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Total attempts including the first.', default: 8 })),
-    initial: Type.Optional(Duration({ description: 'First backoff delay.', default: '5s' })),
-    max: Type.Optional(Duration({ description: 'Largest backoff delay.', default: '1h' })),
-    maxAge: Type.Optional(Duration({ description: 'Give up once the event is this old, whatever attempts remain.', default: '3d' })),
-    jitter: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('none')], { default: 'full' })),
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Total attempts including the first.', default: 10 })),
+    initial: Type.Optional(Duration({ 'x-positive': true, description: 'First backoff delay.', default: '5s' })),
+    max: Type.Optional(Duration({ 'x-positive': true, description: 'Largest backoff delay; also caps how long a `Retry-After` answer may defer a retry.', default: '6h' })),
+    factor: Type.Optional(Type.Number({ minimum: 1, maximum: 100, default: 4, description: 'Growth of the delay between consecutive retries (delay n = initial × factorⁿ⁻¹, capped at `max`).' })),
+    maxAge: Type.Optional(Duration({ 'x-positive': true, description: 'Give up once the event is this old, whatever attempts remain.', default: '3d' })),
+    jitter: Type.Optional(
+      Type.Union([Type.Literal('full'), Type.Literal('none')], {
+        default: 'full',
+        description: '`full`: each delay is drawn at random between its step and the next, so failed deliveries do not retry in lockstep.',
+      }),
+    ),
   },
-  { description: 'Retry schedule: exponential backoff from `initial` to `max` with jitter.' },
+  {
+    description:
+      'Retry schedule of deliveries: exponential backoff from `initial` to `max` with jitter, up to `attempts` and `maxAge`. The defaults spread 10 attempts over about a day (5s, 20s, 80s, 5m, 21m, 1.4h, 5.7h, 6h, 6h), like Standard Webhooks.',
+  },
 )
 
 export const CircuitBreakerPolicy = Obj(
   {
     failureRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.5, description: 'Open when this share of calls in the window fail.' })),
     minRequests: Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'Calls needed in the window before the rate is judged.' })),
-    window: Type.Optional(Duration({ default: '30s', description: 'Rolling window the failure rate is measured over.' })),
-    cooldown: Type.Optional(Duration({ default: '30s', description: 'Time open before half-open probes are let through.' })),
+    window: Type.Optional(Duration({ 'x-positive': true, default: '30s', description: 'Rolling window the failure rate is measured over.' })),
+    cooldown: Type.Optional(Duration({ 'x-positive': true, default: '30s', description: 'Time open before half-open probes are let through.' })),
     halfOpenProbes: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Concurrent probe calls while half-open.' })),
   },
   { description: 'One breaker per system, shared by gateway routes and flows.' },
@@ -78,6 +93,8 @@ export const MockSpec = Obj(
   {
     responses: Type.Optional(Type.Array(MockResponse, { default: [] })),
     openapiExamples: Type.Optional(Type.Boolean({ default: true, description: 'Answer from the examples in the system’s OpenAPI document when no response matches.' })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Port the mock listens on, on 127.0.0.1 (0 = any free port; the effective URL is in the start-up log and GET /v1/systems).' })),
+    record: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000, default: 100, description: 'How many received requests to keep in memory for GET /v1/systems/{name}/mock/requests.' })),
   },
   { description: 'Serve this system from Switchboard itself (for local development and demos).' },
 )
@@ -93,11 +110,20 @@ export const SystemSpec = Obj(
     ),
     auth: Type.Optional(SystemAuth),
     headers: Type.Optional(Headers({ description: 'Headers added to every call (values may be secret references).' })),
-    timeout: Type.Optional(Duration({ default: '10s', description: 'Total time for one call.' })),
-    connectTimeout: Type.Optional(Duration({ default: '2s' })),
+    timeout: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'Total time for one call.' })),
+    connectTimeout: Type.Optional(Duration({ 'x-positive': true, default: '2s' })),
     retry: Type.Optional(RetryPolicy),
     circuitBreaker: Type.Optional(CircuitBreakerPolicy),
     rateLimit: Type.Optional(OutboundRateLimit),
+    passiveHealth: Type.Optional(
+      Obj(
+        {
+          failures: Type.Optional(Type.Integer({ minimum: 1, default: 3, description: 'Consecutive failures (network error, timeout, 5xx) that take one base URL out of rotation.' })),
+          cooldown: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'Time a failing base URL is skipped before it is tried again.' })),
+        },
+        { description: 'Passive health of each base URL when there are several.' },
+      ),
+    ),
     pool: Type.Optional(
       Obj({
         connections: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),

@@ -1,0 +1,18 @@
+/**
+ * Every admin route module, in registration order. A new feature adds its file here
+ * (`routes/keys.ts` → `registerKeyRoutes`).
+ */
+import type { AdminRouteModule } from '../route-module.js'
+import { registerAuditRoutes } from './audit.js'
+import { registerConfigRoutes } from './config.js'
+import { registerConsumerRoutes } from './consumers.js'
+import { registerHealthRoutes } from './health.js'
+import { registerSystemRoutes } from './systems.js'
+
+export const ADMIN_ROUTE_MODULES: readonly AdminRouteModule[] = [
+  registerHealthRoutes,
+  registerConfigRoutes,
+  registerAuditRoutes,
+  registerConsumerRoutes,
+  registerSystemRoutes,
+]

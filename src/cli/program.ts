@@ -1,0 +1,30 @@
+/**
+ * The `switchboard` command tree. Built fresh per call (commander keeps parse state), and also
+ * used to generate docs/reference/cli.md from the help output.
+ */
+import { Command } from 'commander'
+import { registerAdminToken } from './commands/admin-token.js'
+import { registerInit } from './commands/init.js'
+import { registerOperate } from './commands/operate.js'
+import { registerStart } from './commands/start.js'
+import { registerValidate } from './commands/validate.js'
+import type { CliContext } from './context.js'
+import { VERSION } from './version.js'
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('switchboard')
+  // Settings first: subcommands copy them when they are created.
+  program
+    .description('Switchboard: an integration hub (API gateway, durable event flows, health and governance)')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
+    .configureHelp({ sortSubcommands: false, helpWidth: 100 })
+  registerStart(program, ctx)
+  registerValidate(program, ctx)
+  registerInit(program, ctx)
+  registerOperate(program, ctx)
+  registerAdminToken(program, ctx)
+  return program
+}

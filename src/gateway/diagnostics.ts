@@ -1,0 +1,47 @@
+/**
+ * Gateway instrumentation on `node:diagnostics_channel`: one message per completed request.
+ * Metrics (request counts by route, status class and consumer; a duration histogram), logs and
+ * traces subscribe; the hot path only checks `hasSubscribers`, so with nobody listening it does
+ * not even read the clock. Labels are bounded: route ids come from the config, consumers from
+ * the config or the store, status classes are five.
+ */
+import diagnostics from 'node:diagnostics_channel'
+import { performance } from 'node:perf_hooks'
+
+export const GATEWAY_REQUEST_CHANNEL = 'switchboard:gateway:request'
+
+/** Route label for requests no route matched (404) or the HTTP layer refused. */
+export const NO_ROUTE = '(none)'
+
+export interface GatewayRequestMessage {
+  /** Route id, or {@link NO_ROUTE}. */
+  route: string
+  method: string
+  statusClass: '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
+  /** Consumer name, or `anonymous`. */
+  consumer: string
+  /** From arrival to the end of the response, in milliseconds. */
+  durationMs: number
+}
+
+export const gatewayRequestChannel = diagnostics.channel(GATEWAY_REQUEST_CHANNEL)
+
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
+
+/** `performance.now()` when someone listens, else 0 (the marker for "not measured"). */
+export function startTimer(): number {
+  return gatewayRequestChannel.hasSubscribers ? performance.now() : 0
+}
+
+/** Publishes a completed request; a no-op when nobody listens or the request was not timed. */
+export function publishRequest(route: string, method: string, status: number, consumer: string, startedAt: number): void {
+  if (startedAt === 0 || !gatewayRequestChannel.hasSubscribers) return
+  const message: GatewayRequestMessage = {
+    route,
+    method,
+    statusClass: CLASSES[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))] ?? '5xx',
+    consumer,
+    durationMs: performance.now() - startedAt,
+  }
+  gatewayRequestChannel.publish(message)
+}

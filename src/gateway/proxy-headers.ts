@@ -1,0 +1,77 @@
+/**
+ * Header rewriting at the proxy boundary, both ways: hop-by-hop headers (RFC 9110 §7.6.1) belong
+ * to one connection and are dropped — Connection, the headers it names, Keep-Alive, TE, Trailer,
+ * Transfer-Encoding, Upgrade and every Proxy-* header. `Host` is the upstream's (the client
+ * library sets it), and X-Forwarded-For/-Proto/-Host tell the upstream who really called.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { Exchange } from './exchange.js'
+
+export type HeaderMap = Record<string, string | string[]>
+
+// `expect` is dropped too: the gateway answers 100-continue itself, and undici refuses it.
+const DROPPED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect', 'http2-settings'])
+
+function isHopByHop(name: string): boolean {
+  return DROPPED.has(name) || name.startsWith('proxy-')
+}
+
+/** Extra header names listed in a Connection header (lower-case), or undefined when none. */
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined
+  const joined = Array.isArray(value) ? value.join(',') : value
+  let names: Set<string> | undefined
+  for (const token of joined.split(',')) {
+    const name = token.trim().toLowerCase()
+    if (name === '' || name === 'close' || name === 'keep-alive') continue
+    ;(names ??= new Set()).add(name)
+  }
+  return names
+}
+
+/**
+ * The headers sent upstream for `req`. `keepContentLength` is false when the gateway replaces
+ * the body (the client library then computes the length of the new one).
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, keepContentLength: boolean): HeaderMap {
+  const incoming = req.headers
+  const listed = connectionListed(incoming.connection)
+  const out: HeaderMap = {}
+  for (const name in incoming) {
+    if (isHopByHop(name) || listed?.has(name)) continue
+    const value = incoming[name]
+    if (value !== undefined) out[name] = value
+  }
+  if (!keepContentLength) delete out['content-length']
+  const client = req.socket.remoteAddress
+  const prior = incoming['x-forwarded-for']
+  if (client !== undefined) out['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
+  out['x-forwarded-proto'] = (req.socket as TLSSocket).encrypted ? 'https' : 'http'
+  if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host
+  out['x-request-id'] = requestId
+  return out
+}
+
+/** The upstream response headers minus hop-by-hop ones, ready for `writeHead`. */
+export function downstreamResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = connectionListed(upstream.connection)
+  const out: OutgoingHttpHeaders = {}
+  for (const name in upstream) {
+    if (isHopByHop(name) || listed?.has(name)) continue
+    const value = upstream[name]
+    if (value !== undefined) out[name] = value
+  }
+  return out
+}
+
+/** Merges the exchange's headers (request id, rate limit, CORS…) over the upstream's. */
+export function mergeGatewayHeaders(headers: OutgoingHttpHeaders, x: Exchange): void {
+  const own = x.headers
+  for (const name in own) {
+    const value = own[name]
+    if (value === undefined) continue
+    const prior = headers[name]
+    headers[name] = name === 'vary' && prior !== undefined ? `${String(prior)}, ${String(value)}` : value
+  }
+}

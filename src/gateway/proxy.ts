@@ -1,0 +1,108 @@
+/**
+ * The proxy action: forward the request to a system through its SystemClient (pool, auth,
+ * timeouts, circuit breaker) and send the answer back. Transparent by default — status, headers
+ * and body pass through, streaming both ways — unless the route shapes the response
+ * (response-plan.ts), which then buffers it.
+ *
+ * Failures before a response are thrown as SwitchboardErrors and answered as problems by the
+ * route handler: circuit open 503 + Retry-After, unreachable 502, timeout 504.
+ */
+import { pipeline, Transform, type Readable } from 'node:stream'
+import { SwitchboardError } from '../core/errors.js'
+import type { SystemClient, SystemResponse } from '../systems/index.js'
+import { bodyTooLarge } from './body.js'
+import type { Exchange } from './exchange.js'
+import { hasRequestBody } from './policies/limits.js'
+import type { HeaderOps } from './policies/headers.js'
+import { downstreamResponseHeaders, mergeGatewayHeaders, upstreamRequestHeaders } from './proxy-headers.js'
+import type { ResponsePlan } from './response-plan.js'
+import type { UpstreamPathBuilder } from './router/upstream-path.js'
+
+export interface ProxyOptions {
+  client: SystemClient
+  /** Fixed upstream method (`proxy.method`); the request's when undefined. */
+  method: string | undefined
+  path: UpstreamPathBuilder
+  timeoutMs: number | undefined
+  bodyLimit: number
+  requestHeaders: HeaderOps | undefined
+  /** Response shaping (header ops, transform, field lists); undefined streams the answer as is. */
+  response: ResponsePlan | undefined
+}
+
+/** Upstream statuses whose response has no body to shape. */
+function bodiless(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)
+}
+
+/** A body stream that fails once more than `limit` bytes went through (chunked uploads). */
+function limited(source: Readable, limit: number, onExceeded: () => void): Readable {
+  let seen = 0
+  const guard = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length
+      if (seen > limit) {
+        onExceeded()
+        done(bodyTooLarge(limit))
+        return
+      }
+      done(null, chunk)
+    },
+  })
+  source.pipe(guard)
+  source.once('error', (err) => guard.destroy(err))
+  return guard
+}
+
+/** Writes the upstream response through unchanged (streaming); resolves when done. */
+export function streamResponse(x: Exchange, upstream: SystemResponse, headerOps: HeaderOps | undefined): Promise<number> {
+  const headers = downstreamResponseHeaders(upstream.headers)
+  headerOps?.(headers)
+  mergeGatewayHeaders(headers, x)
+  const status = upstream.statusCode
+  x.res.writeHead(status, headers)
+  return new Promise((resolve) => {
+    // On error pipeline destroys both sides: the client sees a cut connection, the only honest
+    // signal once the head was sent.
+    pipeline(upstream.body, x.res, () => resolve(status))
+  })
+}
+
+/** Compiles the proxy action of a route. */
+export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
+  const { client, path, timeoutMs, bodyLimit, requestHeaders, response } = o
+  return async (x) => {
+    const req = x.req
+    const method = o.method ?? (req.method as string)
+    const upstreamPath = path(x.params, x.rawPath) + x.rawQuery
+
+    let body: Buffer | string | Readable | null = null
+    let exceeded = false
+    if (x.bodyReplaced) body = x.body === undefined ? null : JSON.stringify(x.body)
+    else if (x.rawBody !== undefined) body = x.rawBody
+    else if (hasRequestBody(req)) {
+      // A declared length was checked already; chunked uploads are counted as they stream.
+      body = req.headers['content-length'] !== undefined ? req : limited(req, bodyLimit, () => (exceeded = true))
+    }
+
+    const headers = upstreamRequestHeaders(req, x.requestId, body === req)
+    requestHeaders?.(headers)
+    if (response?.buffers) headers['accept-encoding'] = 'identity'
+
+    let upstream: SystemResponse
+    try {
+      upstream = await client.request({ method, path: upstreamPath, headers, body, timeoutMs, signal: x.signal })
+    } catch (err) {
+      if (exceeded) {
+        x.headers.connection = 'close'
+        throw bodyTooLarge(bodyLimit)
+      }
+      if (x.signal?.aborted) throw new SwitchboardError('SB_ERR_SYSTEM_TIMEOUT', 'the route deadline passed before the system answered', { cause: err })
+      throw err
+    }
+    if (response === undefined || !response.buffers || bodiless(method, upstream.statusCode)) {
+      return streamResponse(x, upstream, response?.headers)
+    }
+    return response.send(x, upstream)
+  }
+}

@@ -1,0 +1,44 @@
+/** The one start-up log line that tells an operator what this node is and where it listens. */
+import type { RawConfig } from '../config/spec/root.js'
+import type { Store } from '../store/contract.js'
+
+export interface SummaryInput {
+  role: string
+  adminUrl: string
+  gatewayUrl: string | undefined
+  store: Pick<Store, 'description'>
+  config: Readonly<RawConfig>
+  revision: number | undefined
+  mocks: number
+  tokenSource: string
+}
+
+export function startupSummary(input: SummaryInput): { message: string; fields: Record<string, unknown> } {
+  const c = input.config
+  const counts = {
+    systems: Object.keys(c.systems ?? {}).length,
+    consumers: Object.keys(c.consumers ?? {}).length,
+    routes: (c.routes ?? []).length,
+    topics: Object.keys(c.topics ?? {}).length,
+    flows: (c.flows ?? []).length,
+    pollers: (c.pollers ?? []).length,
+  }
+  const listening = [`admin ${input.adminUrl}`, ...(input.gatewayUrl ? [`gateway ${input.gatewayUrl}`] : [])].join(', ')
+  const message =
+    `switchboard started (role ${input.role}, mode ${c.mode ?? 'development'}): ${listening}; store ${input.store.description}; ` +
+    `${counts.systems} systems (${input.mocks} mocked), ${counts.consumers} consumers, ${counts.routes} routes, ${counts.topics} topics, ${counts.flows} flows`
+  return {
+    message,
+    fields: {
+      role: input.role,
+      mode: c.mode ?? 'development',
+      admin: input.adminUrl,
+      gateway: input.gatewayUrl ?? null,
+      store: input.store.description,
+      configRevision: input.revision ?? 'unchanged',
+      adminToken: input.tokenSource,
+      mocks: input.mocks,
+      ...counts,
+    },
+  }
+}

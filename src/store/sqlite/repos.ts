@@ -1,0 +1,20 @@
+/** The SQLite repositories bound to one executor: the Store's, or one transaction's. */
+import type { StoreTx } from '../contract.js'
+import { SqliteApiKeys } from './api-keys.js'
+import { SqliteAudit } from './audit.js'
+import { SqliteConsumers } from './consumers.js'
+import type { SqliteExec } from './executor.js'
+import { SqliteQuotas } from './quotas.js'
+import { SqliteRevisions } from './revisions.js'
+import { SqliteSettings } from './settings.js'
+
+export function sqliteRepos(x: SqliteExec): StoreTx {
+  return {
+    consumers: new SqliteConsumers(x),
+    apiKeys: new SqliteApiKeys(x),
+    revisions: new SqliteRevisions(x),
+    audit: new SqliteAudit(x),
+    settings: new SqliteSettings(x),
+    quotas: new SqliteQuotas(x),
+  }
+}
