@@ -105,8 +105,11 @@ function yamlIssue(e: YAMLError, file: string, map: SourceMap): ConfigIssue {
   const path = map.pathAt(e.pos[0])
   const first = e.message.split('\n')[0] ?? e.message
   const last = path[path.length - 1]
-  const message = e.code === 'DUPLICATE_KEY' && last !== undefined ? `duplicate key "${String(last)}" (keys in a mapping must be unique)` : `YAML syntax error: ${first}`
-  return { file, line, col, path: formatPath(path), message }
+  // Only a duplicate key is reliably inside a field; a syntax error is reported by place alone.
+  if (e.code === 'DUPLICATE_KEY' && last !== undefined) {
+    return { file, line, col, path: formatPath(path), message: `duplicate key "${String(last)}" (keys in a mapping must be unique)` }
+  }
+  return { file, line, col, path: '', message: `YAML syntax error: ${first}` }
 }
 
 /**

@@ -95,7 +95,9 @@ export function resolveSecrets(source: unknown, ctx: SecretContext): SecretResol
     if (Array.isArray(node)) return node.map((item, i) => visit(item, [...path, i]))
     if (isRecord(node)) {
       const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(node)) out[k] = visit(v, [...path, k])
+      // defineProperty, not assignment: a `__proto__` key must stay a key (and be reported as
+      // unknown), not become the object's prototype.
+      for (const [k, v] of Object.entries(node)) Object.defineProperty(out, k, { value: visit(v, [...path, k]), enumerable: true, writable: true, configurable: true })
       return out
     }
     return node
@@ -118,13 +120,13 @@ function lookup(part: { ref: string; kind: string; arg: string; index: number },
   const file = resolve(ctx.dir, part.arg)
   try {
     const size = statSync(file).size
-    if (size > MAX_SECRET_FILE_BYTES) return missing(`file ${file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`)
+    if (size > MAX_SECRET_FILE_BYTES) return missing(`file is larger than ${MAX_SECRET_FILE_BYTES} bytes (${file})`)
     // Secret files usually end with a newline that is not part of the secret.
     const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
-    if (value === '') return missing(`file ${file} is empty`)
+    if (value === '') return missing(`file is empty (${file})`)
     return value
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    return missing(code === 'ENOENT' ? `file ${file} does not exist` : `file ${file} cannot be read (${code ?? 'error'})`)
+    return missing(code === 'ENOENT' ? `file does not exist (looked for ${file})` : `file cannot be read: ${code ?? 'error'} (${file})`)
   }
 }

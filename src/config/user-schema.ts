@@ -41,11 +41,20 @@ export function readUserSchema(ref: unknown, dir: string): DocumentResult {
   else if (isRecord(ref) || typeof ref === 'boolean') doc = { ok: true, value: isRecord(ref) ? ref : {} }
   else return { ok: false, problem: 'expected a JSON Schema (an inline mapping) or the path of a schema file' }
   if (!doc.ok) return doc
+  const where = typeof ref === 'string' ? `${ref} is` : 'inline schema is'
+  const ajv = userSchemaAjv(doc.value)
+  // validateSchema first: it keeps ajv's structured errors, where compile() only throws text.
+  if (!ajv.validateSchema(doc.value)) return { ok: false, problem: `${where} not a valid JSON Schema: ${schemaProblem(ajv.errors)}` }
   try {
-    userSchemaAjv(doc.value).compile(doc.value)
+    ajv.compile(doc.value)
   } catch (err) {
-    const where = typeof ref === 'string' ? `${ref} is` : 'inline schema is'
     return { ok: false, problem: `${where} not a valid JSON Schema: ${(err as Error).message}` }
   }
   return doc
+}
+
+/** ajv's first complaint about a schema, as `at /properties/id/type: must be …`. */
+function schemaProblem(errors: ReadonlyArray<{ instancePath?: string; message?: string }> | null | undefined): string {
+  const first = errors?.[0]
+  return first?.message ? `at ${first.instancePath || '/'}: ${first.message}` : 'rejected by the JSON Schema meta-schema'
 }

@@ -10,6 +10,7 @@ import { ConfigSpec } from './spec/root.js'
 
 /** Validates `data` in place (defaults are written into it) and returns what is wrong. */
 export function validateSchema(data: unknown, secret: SecretLookup = () => undefined): Finding[] {
+  if (data === null || data === undefined) return [{ path: [], message: 'the config is empty (expected a mapping with at least `version: 1`)' }]
   const validate = compile(configAjv(), ConfigSpec)
   if (validate(data)) {
     applyUnionDefaults(ConfigSpec, data)

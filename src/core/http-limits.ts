@@ -79,3 +79,27 @@ export function fastifyServerOptions(limits: HttpLimits): {
     clientErrorHandler: handleClientError,
   }
 }
+
+/** The parts of a fastify instance {@link closeGracefully} needs. */
+export interface ClosableServer {
+  close(): PromiseLike<unknown>
+  server: { closeIdleConnections(): void; closeAllConnections(): void }
+}
+
+/**
+ * Graceful close: stop accepting, let in-flight requests finish, and close each keep-alive
+ * connection as soon as its last response is sent (otherwise an idle client would hold the
+ * close open until the keep-alive timeout). After `timeoutMs`, every connection is cut.
+ */
+export async function closeGracefully(app: ClosableServer, timeoutMs: number): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+  const deadline = setTimeout(() => app.server.closeAllConnections(), timeoutMs)
+  sweep.unref()
+  deadline.unref()
+  try {
+    await app.close()
+  } finally {
+    clearInterval(sweep)
+    clearTimeout(deadline)
+  }
+}

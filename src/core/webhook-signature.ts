@@ -58,7 +58,7 @@ export function macEqual(expected: Buffer, candidate: Buffer): boolean {
 }
 
 /** Headers of a Standard Webhooks message, signed with the first secret (the current one). */
-export interface StandardWebhookHeaders {
+export type StandardWebhookHeaders = {
   'webhook-id': string
   'webhook-timestamp': string
   'webhook-signature': string

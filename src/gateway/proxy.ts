@@ -13,6 +13,7 @@ import type { SystemClient, SystemResponse } from '../systems/index.js'
 import { bodyTooLarge } from './body.js'
 import type { Exchange } from './exchange.js'
 import { hasRequestBody } from './policies/limits.js'
+import type { CredentialHider } from './policies/credentials.js'
 import type { HeaderOps } from './policies/headers.js'
 import { downstreamResponseHeaders, mergeGatewayHeaders, upstreamRequestHeaders } from './proxy-headers.js'
 import type { ResponsePlan } from './response-plan.js'
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   timeoutMs: number | undefined
   bodyLimit: number
   requestHeaders: HeaderOps | undefined
+  /** Drops gateway credentials (API keys) before forwarding. */
+  hideCredentials: CredentialHider | undefined
   /** Response shaping (header ops, transform, field lists); undefined streams the answer as is. */
   response: ResponsePlan | undefined
 }
@@ -70,11 +73,11 @@ export function streamResponse(x: Exchange, upstream: SystemResponse, headerOps:
 
 /** Compiles the proxy action of a route. */
 export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
-  const { client, path, timeoutMs, bodyLimit, requestHeaders, response } = o
+  const { client, path, timeoutMs, bodyLimit, requestHeaders, hideCredentials, response } = o
   return async (x) => {
     const req = x.req
     const method = o.method ?? (req.method as string)
-    const upstreamPath = path(x.params, x.rawPath) + x.rawQuery
+    const base = path(x.params, x.rawPath)
 
     let body: Buffer | string | Readable | null = null
     let exceeded = false
@@ -86,12 +89,13 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
     }
 
     const headers = upstreamRequestHeaders(req, x.requestId, body === req)
+    const query = hideCredentials === undefined ? x.rawQuery : hideCredentials(headers, x.rawQuery)
     requestHeaders?.(headers)
     if (response?.buffers) headers['accept-encoding'] = 'identity'
 
     let upstream: SystemResponse
     try {
-      upstream = await client.request({ method, path: upstreamPath, headers, body, timeoutMs, signal: x.signal })
+      upstream = await client.request({ method, path: base + query, headers, body, timeoutMs, signal: x.signal })
     } catch (err) {
       if (exceeded) {
         x.headers.connection = 'close'

@@ -17,16 +17,4 @@ export async function listenOn(app: FastifyInstance, what: string, host: string,
   return `http://${shownHost}:${actualPort}`
 }
 
-/**
- * Closes a server gracefully: stop accepting, let in-flight requests finish, but cut every
- * connection once `timeoutMs` has passed so shutdown is bounded.
- */
-export async function closeWithin(app: FastifyInstance, timeoutMs: number): Promise<void> {
-  const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs)
-  timer.unref()
-  try {
-    await app.close()
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { closeGracefully as closeWithin } from '../core/http-limits.js'

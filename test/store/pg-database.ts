@@ -7,12 +7,14 @@ export interface TestDatabase {
   name: string
   /** Connection string for the new database. */
   url: string
+  /** Empties the database (drops and recreates the public schema): as good as new, and far cheaper. */
+  reset(): Promise<void>
   /** Drops the database, disconnecting anything still attached. */
   drop(): Promise<void>
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: pgAdminUrl() })
+async function admin<T>(fn: (c: pg.Client) => Promise<T>, connectionString = pgAdminUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString })
   await client.connect()
   try {
     return await fn(client)
@@ -29,6 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: url.toString(),
+    reset: () => admin((c) => c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public'), url.toString()).then(() => undefined),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   }
 }

@@ -146,6 +146,7 @@ describe('SystemClient: pools and requests', () => {
     await assert.rejects(c.request({ method: 'GET', path: 'orders' }), hasCode('SB_ERR_SYSTEM_REQUEST_INVALID'))
     await assert.rejects(c.request({ method: 'GET', path: '/a\r\nX-Injected: 1' }), hasCode('SB_ERR_SYSTEM_REQUEST_INVALID'))
     await assert.rejects(c.request({ method: 'GET', path: '/a', headers: { 'x-bad': 'v\r\nX-Injected: 1' } }), hasCode('SB_ERR_SYSTEM_REQUEST_INVALID'))
+    await assert.rejects(c.request({ method: 'GET /evil HTTP/1.1\r\n', path: '/a' }), hasCode('SB_ERR_SYSTEM_REQUEST_INVALID'))
     assert.equal(server.received.length, hits)
     assert.deepEqual(c.breaker.windowStats(), { requests: 0, failures: 0 }, 'our own bad request says nothing about the system')
   })

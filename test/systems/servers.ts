@@ -23,7 +23,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export type Handler = (req: Received, res: ServerResponse) => void | Promise<void>
+export type Handler = (req: Received, res: ServerResponse) => unknown
 
 export async function startServer(handler: Handler = (_req, res) => res.end('ok')): Promise<TestServer> {
   const sockets = new Set<Socket>()

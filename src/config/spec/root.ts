@@ -10,6 +10,7 @@ import { ApiKeyAuth, JwtAuth, RouteSpec } from './route.js'
 import { TopicSpec } from './topic.js'
 import { FlowSpec } from './flow.js'
 import { PollerSpec } from './poller.js'
+import { AlertChannelSpec, AlertSpec } from './alert.js'
 
 export const ListenSpec = Obj(
   {
@@ -17,7 +18,7 @@ export const ListenSpec = Obj(
     gateway: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Gateway port (0 = any free port).' })),
     admin: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8081, description: 'Admin API port (0 = any free port).' })),
   },
-  { description: 'Where the servers listen.' },
+  { default: {}, description: 'Where the servers listen.' },
 )
 
 export const AdminSpec = Obj(
@@ -35,7 +36,7 @@ export const LogSpec = Obj(
     pretty: Type.Optional(Type.Boolean({ description: 'Human-readable logs (default: when stdout is a terminal).' })),
     redact: Type.Optional(Type.Array(Type.String(), { description: 'Extra field names to redact in logs and delivery records.' })),
   },
-  { description: 'Logging.' },
+  { default: {}, description: 'Logging.' },
 )
 
 export const ServerSpec = Obj(
@@ -45,7 +46,7 @@ export const ServerSpec = Obj(
     requestTimeout: Type.Optional(Duration({ 'x-positive': true, default: '30s', description: 'Time allowed for a client to send the whole request.' })),
     maxHeaderSize: Type.Optional(Type.Integer({ minimum: 1024, default: 16384, description: 'Largest request head in bytes.' })),
   },
-  { description: 'Server-wide limits.' },
+  { default: {}, description: 'Server-wide limits.' },
 )
 
 export const AuthDefaultsSpec = Obj(
@@ -77,6 +78,8 @@ export const ConfigSpec = Obj(
     topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, additionalProperties: false, description: 'Event topics, by name (`order.created`).' })),
     flows: Type.Optional(Type.Array(FlowSpec, { default: [] })),
     pollers: Type.Optional(Type.Array(PollerSpec, { default: [] })),
+    alerts: Type.Optional(Type.Array(AlertSpec, { default: [], description: 'Alert rules over the health figures.' })),
+    channels: Type.Optional(Type.Record(Name(), AlertChannelSpec, { default: {}, additionalProperties: false, description: 'Alert notification channels, by name.' })),
   },
   { title: 'Switchboard configuration', description: 'switchboard.yaml' },
 )

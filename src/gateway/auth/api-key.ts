@@ -56,7 +56,8 @@ export function apiKeyPolicy(options: ApiKeyAuthConfig, deps: AuthDeps, at = 'ap
     }
     const { key } = found
     // Config consumers are the live source of scopes (reloads); API-created ones come from the store.
-    const scopes = deps.consumers.get(key.consumer)?.scopes ?? key.storeScopes
+    const configured = deps.consumers.get(key.consumer)
+    const scopes = configured ? (configured.scopes ?? []) : key.storeScopes
     if (scopes === null) return invalid('SB_ERR_AUTH_INVALID_KEY', 'API key belongs to a consumer that no longer exists')
     keys.noteUsed(key.id)
     return { ok: true, principal: { consumer: key.consumer, scopes, method: 'apiKey', subject: key.id } }

@@ -25,6 +25,7 @@ import { buildAuth } from '../auth/compose.js'
 import type { AuthResult } from '../auth/policy.js'
 import type { Exchange, Step } from '../exchange.js'
 import { corsPolicy, type CorsPolicy } from '../policies/cors.js'
+import { credentialHider } from '../policies/credentials.js'
 import { deprecationHeaders } from '../policies/deprecation.js'
 import { compileHeaderOps } from '../policies/headers.js'
 import { declaredLengthStep, parseBodyStep, readBodyStep, resolveLimits } from '../policies/limits.js'
@@ -154,7 +155,7 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
       const { clock } = ctx
       const www = auth.wwwAuthenticate
       const settle = (x: Exchange, r: AuthResult): void => {
-        const err = r.ok ? access.checkPrincipal(r.principal) : r.error
+        const err = r.ok ? access.checkPrincipal(r.principal) : r.reason === 'invalid' ? r.error : new SwitchboardError('SB_ERR_AUTH_MISSING', 'authentication required')
         if (r.ok) x.principal = r.principal
         if (err) {
           if (err.status === 401 && www !== undefined) x.headers['www-authenticate'] = www
@@ -194,6 +195,7 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
         timeoutMs: p.timeout === undefined ? undefined : durationMs(p.timeout),
         bodyLimit: limits.bodyBytes,
         requestHeaders: compileHeaderOps(route.request?.headers, `${where}.request.headers`),
+        hideCredentials: credentialHider(route.auth, ctx.authDefaults),
         response: compileResponsePlan(route.response, limits.responseBytes, `${where}.response`),
       })
     } else {

@@ -73,15 +73,17 @@ export class PgStore implements Store {
 
   migrate(): Promise<MigrationReport> {
     return this.track(async () => {
-      const client = await this.connect()
+      const { client, release } = await this.connect()
+      let failed = false
       try {
         return await migratePostgres(client, this.migrations, this.clock.now())
       } catch (err) {
         if (isSwitchboardError(err)) throw err
         const mapped = mapPgError(err, this.description)
+        failed = true
         throw isSwitchboardError(mapped) && mapped.code === 'SB_ERR_STORE_UNAVAILABLE' ? mapped : migrationFailed(`migrating ${this.description} failed: ${reason(err)}`, err)
       } finally {
-        client.release()
+        release(failed)
       }
     })
   }
@@ -130,11 +132,29 @@ export class PgStore implements Store {
     }
   }
 
-  private async connect(): Promise<pg.PoolClient> {
+  /**
+   * A dedicated client. pg-pool listens for a client's 'error' event only while it is idle; a
+   * checked-out client whose connection the server kills would emit an unhandled 'error' and
+   * crash the process. The query in flight rejects anyway, so the listener only absorbs it.
+   */
+  private async connect(): Promise<{ client: pg.PoolClient; release(destroy: boolean): void }> {
+    let client: pg.PoolClient
     try {
-      return await this.pool.connect()
+      client = await this.pool.connect()
     } catch (err) {
       throw storeUnavailable(`cannot connect to PostgreSQL ${this.description}: ${reason(err)}`, err)
+    }
+    let broken = false
+    const onError = (): void => {
+      broken = true
+    }
+    client.on('error', onError)
+    return {
+      client,
+      release(destroy) {
+        client.removeListener('error', onError)
+        client.release(destroy || broken)
+      },
     }
   }
 
@@ -145,7 +165,7 @@ export class PgStore implements Store {
    * than the "transaction is aborted" errors that follow it).
    */
   private async withClientTx<T>(scope: TxScope, body: (x: PgExec) => Promise<T>): Promise<T> {
-    const client = await this.connect()
+    const { client, release } = await this.connect()
     let broken = false
     try {
       await this.control(client, 'BEGIN')
@@ -165,7 +185,7 @@ export class PgStore implements Store {
       throw err
     } finally {
       scope.active = false
-      client.release(broken)
+      release(broken)
     }
   }
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { SwitchboardError } from '../../core/errors.js'
-import { DEFAULT_HTTP_LIMITS, fastifyServerOptions } from '../../core/http-limits.js'
+import { DEFAULT_HTTP_LIMITS, closeGracefully, fastifyServerOptions } from '../../core/http-limits.js'
 import { PROBLEM_CONTENT_TYPE, toSwitchboardError } from '../../core/http-problem.js'
 import type { SystemConfig } from '../../config/spec/system.js'
 import { createExampleResponder, loadOpenApiDocument, type ExampleResponder } from './openapi-examples.js'
@@ -34,6 +34,9 @@ export interface MockSystem {
   clearRequests(): void
   close(): Promise<void>
 }
+
+/** In-flight mock answers (even with a long `delay`) get this long to finish on close. */
+const CLOSE_TIMEOUT_MS = 10_000
 
 export async function startMockSystem(options: StartMockOptions): Promise<MockSystem> {
   const { name, system } = options
@@ -93,7 +96,7 @@ export async function startMockSystem(options: StartMockOptions): Promise<MockSy
     url,
     requests: () => recorder.list(),
     clearRequests: () => recorder.clear(),
-    close: () => app.close(),
+    close: () => closeGracefully(app, CLOSE_TIMEOUT_MS),
   }
 }
 

@@ -6,11 +6,11 @@ import { systemClock, type Clock } from '../../../src/core/clock.js'
 import type { ConsumerConfig } from '../../../src/config/spec/consumer.js'
 import type { AuthDeps, AuthInput, AuthResult } from '../../../src/gateway/auth/policy.js'
 import type { Store } from '../../../src/store/contract.js'
-import { SqliteStore } from '../../../src/store/sqlite/store.js'
+import { openStore } from '../../../src/store/open.js'
 
 /** A migrated in-memory SQLite store with the given consumers (name → scopes). */
 export async function openTestStore(consumers: Record<string, string[]> = {}): Promise<Store> {
-  const store = SqliteStore.open(':memory:', 'memory')
+  const store = await openStore('sqlite::memory:')
   await store.migrate()
   for (const [name, scopes] of Object.entries(consumers)) await store.consumers.upsert({ name, source: 'config', scopes })
   return store

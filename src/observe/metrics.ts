@@ -1,0 +1,184 @@
+/**
+ * The Prometheus metrics of a Switchboard process: a private prom-client registry (never the
+ * global one, so two hubs in one process — tests — do not mix), filled by subscribing to the
+ * diagnostics channels, plus queue gauges read from the store at scrape time. See
+ * docs/reference/metrics.md (generated from metric-defs.ts).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { subscribeChannels, type ChannelHandlers, type CircuitStateName } from './channels.js'
+import { BoundedLabel, callOutcome, methodLabel, rejectionReason } from './labels.js'
+import { METRIC_DEFS, REMOVED_DEFAULT_METRICS, type MetricDef } from './metric-defs.js'
+import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
+
+/** Names known from the config: their series exist from the start and always pass the caps. */
+export interface KnownNames {
+  routes?: Iterable<string>
+  consumers?: Iterable<string>
+  systems?: Iterable<string>
+  flows?: Iterable<string>
+  topics?: Iterable<string>
+  pollers?: Iterable<string>
+}
+
+export interface MetricsOptions {
+  known?: KnownNames
+  /** Distinct consumer label values beyond the configured ones; the rest count as `other`. Default 100. */
+  maxConsumers?: number
+  /** Cap for every other name label (route, system, flow, topic, poller). Default 1000. */
+  maxNamesPerLabel?: number
+  /** Queue figures for the flow gauges; settable later with `setQueueStatsProvider`. */
+  queueStats?: QueueStatsProvider
+  /** prom-client's process and Node.js metrics. Default true. */
+  defaultMetrics?: boolean
+}
+
+export interface InstalledMetrics {
+  readonly registry: Registry
+  /** `text/plain; version=0.0.4; charset=utf-8`. */
+  readonly contentType: string
+  /** The exposition text of every metric (runs the scrape-time collectors). */
+  metricsText(): Promise<string>
+  setQueueStatsProvider(provider: QueueStatsProvider | undefined): void
+  /** Unsubscribes from the channels. The registry keeps its last values. */
+  close(): void
+}
+
+const seconds = (ms: number): number => Math.max(0, ms) / 1000
+
+const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 }
+
+function counter(registry: Registry, d: MetricDef, collect?: () => void): Counter<string> {
+  return new Counter({ name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry], ...(collect ? { collect } : {}) })
+}
+
+function gauge(registry: Registry, d: MetricDef, collect?: (this: Gauge<string>) => void | Promise<void>): Gauge<string> {
+  return new Gauge({ name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry], ...(collect ? { collect } : {}) })
+}
+
+function histogram(registry: Registry, d: MetricDef): Histogram<string> {
+  return new Histogram({ name: d.name, help: d.help, labelNames: d.labelNames, buckets: [...(d.buckets ?? [])], registers: [registry] })
+}
+
+/**
+ * Builds the registry with every metric of {@link METRIC_DEFS} and no subscription (docs and
+ * tests of the table use it; {@link installMetrics} adds the feeds).
+ */
+export function createMetricsRegistry(stats: SharedQueueStats = new SharedQueueStats()) {
+  const registry = new Registry()
+  const D = METRIC_DEFS
+  // Every queue gauge reads the same in-flight snapshot (one store query per scrape).
+  const statsUp = gauge(registry, D.queueStatsUp, async function () {
+    try {
+      await stats.read()
+      this.set(1)
+    } catch {
+      this.set(0)
+    }
+  })
+  const fromStats = (pick: (s: FlowQueueStats) => number) =>
+    async function (this: Gauge<string>): Promise<void> {
+      this.reset()
+      let rows: readonly FlowQueueStats[]
+      try {
+        rows = await stats.read()
+      } catch {
+        return // reported by switchboard_flow_stats_up; stale figures would mislead
+      }
+      for (const s of rows) this.set({ flow: s.flow }, pick(s))
+    }
+  const m = {
+    gatewayRequests: counter(registry, D.gatewayRequests),
+    gatewayDuration: histogram(registry, D.gatewayDuration),
+    gatewayRejections: counter(registry, D.gatewayRejections),
+    systemCalls: counter(registry, D.systemCalls),
+    systemDuration: histogram(registry, D.systemDuration),
+    circuitState: gauge(registry, D.circuitState),
+    circuitTransitions: counter(registry, D.circuitTransitions),
+    eventsPublished: counter(registry, D.eventsPublished),
+    eventsDuplicate: counter(registry, D.eventsDuplicate),
+    deliveryAttempts: counter(registry, D.deliveryAttempts),
+    deliveryDuration: histogram(registry, D.deliveryDuration),
+    queueDepth: gauge(registry, D.queueDepth, fromStats((s) => s.pending)),
+    oldestPendingAge: gauge(registry, D.oldestPendingAge, fromStats((s) => Math.max(0, s.oldestPendingAgeMs ?? 0) / 1000)),
+    dlqDepth: gauge(registry, D.dlqDepth, fromStats((s) => s.dead)),
+    statsUp,
+    pollerRuns: counter(registry, D.pollerRuns),
+    pollerItems: counter(registry, D.pollerItems),
+    malformed: counter(registry, D.malformed),
+  }
+  return { registry, metrics: m }
+}
+
+/** Creates the registry and subscribes it to the diagnostics channels. */
+export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
+  const stats = new SharedQueueStats(options.queueStats)
+  const { registry, metrics: m } = createMetricsRegistry(stats)
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry })
+    for (const name of REMOVED_DEFAULT_METRICS) registry.removeSingleMetric(name)
+  }
+  const known = options.known ?? {}
+  const cap = options.maxNamesPerLabel ?? 1000
+  const route = new BoundedLabel(cap, known.routes)
+  const consumer = new BoundedLabel(options.maxConsumers ?? 100, known.consumers)
+  const system = new BoundedLabel(cap, known.systems)
+  const flow = new BoundedLabel(cap, known.flows)
+  const topic = new BoundedLabel(cap, known.topics)
+  const poller = new BoundedLabel(cap, known.pollers)
+
+  // Series for configured names exist before the first event, so `rate()` and alerts on
+  // "no traffic yet" behave, and a dashboard lists every system from the start.
+  for (const s of known.systems ?? []) m.circuitState.set({ system: system.value(s) }, 0)
+
+  const handlers: ChannelHandlers = {
+    gatewayRequest(e) {
+      const r = route.value(e.route)
+      const method = methodLabel(e.method)
+      const c = consumer.value(e.consumer)
+      m.gatewayRequests.inc({ route: r, method, status_class: e.statusClass, consumer: c })
+      m.gatewayDuration.observe({ route: r, method, status_class: e.statusClass }, seconds(e.durationMs))
+      const reason = rejectionReason(e.errorCode)
+      if (reason !== undefined) m.gatewayRejections.inc({ route: r, consumer: c, reason })
+    },
+    systemCall(e) {
+      const s = system.value(e.system)
+      const outcome = callOutcome(e)
+      m.systemCalls.inc({ system: s, method: methodLabel(e.method), outcome })
+      m.systemDuration.observe({ system: s, outcome }, seconds(e.durationMs))
+    },
+    circuitTransition(e) {
+      const s = system.value(e.system)
+      m.circuitState.set({ system: s }, CIRCUIT_VALUE[e.to])
+      m.circuitTransitions.inc({ system: s, from: e.from, to: e.to })
+    },
+    eventPublished(e) {
+      const t = topic.value(e.topic)
+      m.eventsPublished.inc({ topic: t })
+      if (e.duplicate) m.eventsDuplicate.inc({ topic: t })
+    },
+    deliveryAttempt(e) {
+      const f = flow.value(e.flow)
+      m.deliveryAttempts.inc({ flow: f, outcome: e.outcome })
+      m.deliveryDuration.observe({ flow: f, outcome: e.outcome }, seconds(e.durationMs))
+    },
+    pollerRun(e) {
+      const p = poller.value(e.poller)
+      m.pollerRuns.inc({ poller: p, outcome: e.ok ? 'ok' : 'error' })
+      if (e.ok && e.items > 0) m.pollerItems.inc({ poller: p }, e.items)
+    },
+    malformed(channel) {
+      m.malformed.inc({ channel })
+    },
+    handlerError(channel) {
+      m.malformed.inc({ channel })
+    },
+  }
+  const unsubscribe = subscribeChannels(handlers)
+  return {
+    registry,
+    contentType: registry.contentType,
+    metricsText: () => registry.metrics(),
+    setQueueStatsProvider: (p) => stats.set(p),
+    close: unsubscribe,
+  }
+}
