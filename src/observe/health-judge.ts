@@ -33,7 +33,7 @@ function rate(v: Verdict, t: HealthThresholds, bad: number, total: number, what:
 export function judgeSystem(f: SystemFigures, t: HealthThresholds, now: number): Judged<SystemFigures> {
   const v = new Verdict()
   if (f.circuit === 'open') {
-    const since = f.circuitSince === null ? '' : ` for ${formatDuration(Math.max(0, Math.round(now - Date.parse(f.circuitSince))))}`
+    const since = f.circuitOpenSince === null ? '' : ` for ${formatDuration(Math.max(0, Math.round(now - Date.parse(f.circuitOpenSince))))}`
     v.add('failing', `circuit open${since}`)
   } else if (f.circuit === 'half-open') v.add('degraded', 'circuit half-open (probing)')
   rate(v, t, f.failures, f.calls, 'failure rate')

@@ -17,6 +17,11 @@ export interface SystemFigures {
   circuit: CircuitStateName
   /** When the circuit entered its current state (null when it never changed here). */
   circuitSince: string | null
+  /**
+   * When the circuit last left `closed` while it is open or half-open (probing does not reset
+   * it); null when closed. "Open for longer than N" is measured from here.
+   */
+  circuitOpenSince: string | null
   /** Calls that reached (or tried to reach) the system in the window. */
   calls: number
   /** Of those, the failures: no answer, 5xx or 429. */

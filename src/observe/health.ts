@@ -59,6 +59,8 @@ interface SystemState {
   w: RollingWindow<(typeof SYSTEM_FIELDS)[number]>
   circuit: CircuitStateName
   since: number | null
+  /** Left `closed` at (null while closed). */
+  openSince: number | null
   lastError: { code: string; at: number } | null
 }
 interface PollerState {
@@ -116,7 +118,7 @@ export class HealthTracker {
     return v
   }
   #system(name: string) {
-    return this.#entry(this.#systems, name, () => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed' as CircuitStateName, since: null, lastError: null }))
+    return this.#entry(this.#systems, name, () => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed' as CircuitStateName, since: null, openSince: null, lastError: null }))
   }
   #route(name: string) {
     return this.#entry(this.#routes, name, () => this.#window(ROUTE_FIELDS, true))
@@ -163,6 +165,8 @@ export class HealthTracker {
   recordCircuitTransition(e: CircuitTransitionEvent): void {
     const s = this.#system(e.system)
     if (s === undefined) return
+    if (e.to === 'closed') s.openSince = null
+    else if (s.circuit === 'closed' || s.openSince === null) s.openSince = e.at
     s.circuit = e.to
     s.since = e.at
   }
@@ -218,15 +222,17 @@ export class HealthTracker {
   }
 
   /** Current breaker state of a system: the provider's when wired, else the last transition seen. */
-  circuitOf(system: string): { state: CircuitStateName; since: number | null } {
-    for (const c of this.#circuits?.() ?? []) {
-      if (c.system !== system) continue
-      const tracked = this.#systems.get(system)
-      const since = c.state === 'open' ? (c.openedAt ?? tracked?.since ?? null) : tracked?.circuit === c.state ? tracked.since : null
-      return { state: c.state, since }
+  circuitOf(system: string): { state: CircuitStateName; since: number | null; openSince: number | null } {
+    const tracked = this.#systems.get(system)
+    if (this.#circuits !== undefined) {
+      for (const c of this.#circuits()) {
+        if (c.system !== system) continue
+        if (c.state === 'closed') return { state: 'closed', since: tracked?.circuit === 'closed' ? tracked.since : null, openSince: null }
+        const since = tracked?.circuit === c.state ? tracked.since : c.state === 'open' ? c.openedAt : null
+        return { state: c.state, since, openSince: tracked?.openSince ?? c.openedAt }
+      }
     }
-    const s = this.#systems.get(system)
-    return { state: s?.circuit ?? 'closed', since: s?.since ?? null }
+    return { state: tracked?.circuit ?? 'closed', since: tracked?.since ?? null, openSince: tracked?.openSince ?? null }
   }
 
   systemFigures(system: string, windowMs = this.windowMs): SystemFigures {
@@ -238,6 +244,7 @@ export class HealthTracker {
       system,
       circuit: c.state,
       circuitSince: iso(c.since),
+      circuitOpenSince: iso(c.openSince),
       calls: t.calls,
       failures: t.failures,
       refused: t.refused,

@@ -20,12 +20,13 @@
  * - NUL characters in text: SQLite keeps them, PostgreSQL rejects them with
  *   SB_ERR_STORE_INVALID_VALUE. Callers that accept untrusted text should reject NUL first.
  *
- * Errors (always a SwitchboardError with one of these codes, decided from driver error codes,
- * never from message text):
+ * Errors: expected failures are SwitchboardErrors with these codes, decided from the driver's
+ * error codes, never from message text (anything else — e.g. a SQL bug — surfaces as is):
  * - SB_ERR_STORE_CONFLICT: a unique key already exists.
  * - SB_ERR_STORE_NOT_FOUND: a parent row is missing (e.g. an API key for an unknown consumer).
  * - SB_ERR_STORE_INVALID_VALUE: an argument cannot be stored (negative amount, bad limit, NUL).
- * - SB_ERR_STORE_UNAVAILABLE: the database cannot be reached, or the store is closed.
+ * - SB_ERR_STORE_UNAVAILABLE: the database cannot be reached, a lock wait timed out, the store
+ *   is closed, or PostgreSQL aborted a transaction for a deadlock (retry the whole call).
  * - SB_ERR_STORE_TX_MISUSE: the Store was called from inside its own transaction callback
  *   (this would deadlock on SQLite, so both backends refuse it), or a tx was used after its
  *   transaction ended.
@@ -67,13 +68,19 @@ export interface Store extends StoreTx {
   readonly description: string
   /**
    * Apply pending migrations (append-only, numbered, recorded in a ledger). Safe to call from
-   * several processes at once (PostgreSQL takes an advisory lock). Fails with
-   * SB_ERR_STORE_MIGRATION_FAILED when the database has migrations this build does not know.
+   * several processes at once (PostgreSQL takes an advisory lock, SQLite its write lock). All
+   * pending migrations run in one transaction. Fails with SB_ERR_STORE_MIGRATION_FAILED, touching
+   * nothing, when a migration fails, when the database has migrations this build does not know,
+   * or when an applied migration's recorded checksum differs from this build's SQL.
    */
   migrate(): Promise<MigrationReport>
   /** Resolves when the store answers a trivial query; rejects with SB_ERR_STORE_UNAVAILABLE. */
   ping(): Promise<void>
-  /** Run `fn` in one transaction. Nested calls are not supported (use the tx you were given). */
+  /**
+   * Run `fn` in one transaction and resolve with its result once committed; reject with `fn`'s
+   * error (or the first failed statement's) after rolling back. Inside `fn` use only `tx`:
+   * calling this Store (including a nested `transaction()`) rejects with SB_ERR_STORE_TX_MISUSE.
+   */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>
   /** Close connections. In-flight calls finish first; later calls reject. */
   close(): Promise<void>

@@ -139,6 +139,7 @@ export class SystemClient {
         if (res.statusCode === 401 && !reauthenticated && replayable && auth?.invalidate !== undefined) {
           reauthenticated = true
           await res.body.dump()
+          target = null // while fetching a new token no request is in flight at the system
           auth.invalidate(call)
           const pending = auth.apply(call, deadline.signal)
           if (pending !== undefined) await pending
@@ -159,8 +160,10 @@ export class SystemClient {
     } catch (err) {
       deadline.dispose()
       const c = classifyError(this.name, target?.origin ?? null, err, deadline.callerAborted)
-      if (c.failure) {
-        if (target !== null) this.#targets.onFailure(target)
+      // Only what happened while a request was at the system says something about it: a
+      // deadline that passes while waiting for an OAuth2 token is the identity provider's fault.
+      if (c.failure && target !== null) {
+        this.#targets.onFailure(target)
         this.breaker.onFailure(probe)
       } else {
         this.breaker.onCancel(probe)

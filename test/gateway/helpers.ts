@@ -108,8 +108,8 @@ export async function gatewayFor(config: Partial<RawConfig>, options: GatewayFix
     Object.entries(options.systems ?? {}).map(([name, v]) => [name, typeof v === 'string' ? { baseUrl: v } : v]),
   ) as RawConfig['systems']
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 15, 12))
-  const systems = Systems.fromConfig(systemsConfig ?? {}, { clock })
   const full = { version: 1, ...config, systems: { ...systemsConfig, ...(config.systems ?? {}) } } as RawConfig
+  const systems = Systems.fromConfig(full.systems ?? {}, { clock })
   let gateway: Gateway
   try {
     gateway = await createGateway({

@@ -42,7 +42,8 @@ async function spawnHub(configFile: string): Promise<Running> {
   child.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c))
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c))
   const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
-  for (let i = 0; i < 300; i++) {
+  // Generous: tsx compiles the sources on the fly, which is slow on a loaded machine.
+  for (let i = 0; i < 800; i++) {
     const started = lines().find((l) => String(l.msg).startsWith('switchboard started'))
     const mock = lines().find((l) => l.system === 'slow' && typeof l.url === 'string')
     const token = tokenFromBanner(err)
@@ -65,7 +66,7 @@ async function waitForRequest(r: Running, path: string): Promise<void> {
   throw new Error(`the mock never received ${path}`)
 }
 
-describe('hub process signals', { timeout: 60_000 }, () => {
+describe('hub process signals', { timeout: 110_000 }, () => {
   // One fresh store per test: the admin token banner is printed only on a store's first start.
   const configs: TempConfig[] = []
   const children: ChildProcess[] = []
@@ -79,7 +80,7 @@ describe('hub process signals', { timeout: 60_000 }, () => {
     for (const cfg of configs) await cfg.cleanup()
   })
 
-  it('SIGTERM lets an in-flight request finish, then exits 0', { timeout: 30_000 }, async () => {
+  it('SIGTERM lets an in-flight request finish, then exits 0', { timeout: 50_000 }, async () => {
     const r = await spawnHub(await freshConfig())
     children.push(r.child)
     const inFlight = fetch(`${r.mockUrl}/slow`)
@@ -94,7 +95,7 @@ describe('hub process signals', { timeout: 60_000 }, () => {
     assert.match(r.stdout(), /"msg":"stopped"/)
   })
 
-  it('a second signal forces the exit while a request is still draining', { timeout: 30_000 }, async () => {
+  it('a second signal forces the exit while a request is still draining', { timeout: 50_000 }, async () => {
     const r = await spawnHub(await freshConfig())
     children.push(r.child)
     fetch(`${r.mockUrl}/very-slow`).catch(() => undefined)

@@ -102,7 +102,9 @@ describe('circuit breaker on real calls', () => {
     mode = 'hang'
     const hits = server.received.length
     const probe = status(c)
-    await new Promise((r) => setTimeout(r, 50))
+    // Wait (bounded) until the probe is held by the server.
+    for (let i = 0; i < 500 && release.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(release.length, 1)
     await assert.rejects(status(c), CircuitOpenError)
     assert.equal(server.received.length - hits, 1)
     release.shift()!()

@@ -204,6 +204,7 @@ describe('OAuth2 client credentials', () => {
     tokenDelayMs = 2_000
     const c = system({}, undefined, '150ms')
     await assert.rejects(call(c), (err: unknown) => err instanceof SwitchboardError && err.code === 'SB_ERR_SYSTEM_TIMEOUT')
-    assert.deepEqual(c.breaker.windowStats(), { requests: 1, failures: 1 })
+    assert.equal(api.received.length, 0)
+    assert.deepEqual(c.breaker.windowStats(), { requests: 0, failures: 0 }, 'the system was never called')
   })
 })

@@ -15,7 +15,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     .action(async (opts: { config: string; role: Role }) => {
       let hub
       try {
-        hub = await startHub({ configFile: opts.config, role: opts.role, env: ctx.io.env, cwd: ctx.io.cwd, version: VERSION })
+        hub = await startHub({ configFile: opts.config, role: opts.role, env: ctx.io.env, cwd: ctx.io.cwd, version: VERSION, stderr: { write: ctx.io.err } })
       } catch (err) {
         ctx.exitCode = reportConfigError(ctx.io, err)
         return

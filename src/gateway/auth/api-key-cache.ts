@@ -53,7 +53,8 @@ export interface CachedKey {
   readonly storeScopes: readonly string[] | null
 }
 
-export type KeyLookup = { readonly found: true; readonly key: CachedKey } | { readonly found: false; readonly revoked: boolean }
+export type KeyFound = { readonly found: true; readonly key: CachedKey }
+export type KeyLookup = KeyFound | { readonly found: false; readonly revoked: boolean }
 
 interface Entry<T> {
   value: T
@@ -108,7 +109,7 @@ class Lru<T> {
 
 export class ApiKeyCache {
   private readonly opts: Required<ApiKeyCacheOptions>
-  private readonly positive: Lru<CachedKey>
+  private readonly positive: Lru<KeyFound>
   private readonly negative: Lru<KeyLookup>
   /** Ids seen revoked recently, so a lookup racing a revocation does not re-cache the key. */
   private readonly recentlyRevoked = new Map<string, number>()
@@ -138,8 +139,7 @@ export class ApiKeyCache {
     const neg = this.negative.get(hash, now)
     if (neg !== undefined) return neg
     if (now - this.lastPollOk > this.opts.staleAfterMs) return undefined
-    const key = this.positive.get(hash, now)
-    return key === undefined ? undefined : { found: true, key }
+    return this.positive.get(hash, now)
   }
 
   /** Ask the store (concurrent lookups of one hash share a query) and cache the answer. */
@@ -162,13 +162,14 @@ export class ApiKeyCache {
     }
     const consumer = await this.store.consumers.get(rec.consumer)
     const key: CachedKey = Object.freeze({ id: rec.id, consumer: rec.consumer, storeScopes: consumer ? Object.freeze([...consumer.scopes]) : null })
+    const found: KeyFound = Object.freeze({ found: true, key })
     // A revocation seen while this lookup was in flight wins over the (older) read.
     if (this.recentlyRevoked.has(rec.id)) return REVOKED
     if (!this.closed) {
       this.negative.delete(hash)
-      this.positive.set(hash, key, now + this.opts.positiveTtlMs)
+      this.positive.set(hash, found, now + this.opts.positiveTtlMs)
     }
-    return { found: true, key }
+    return found
   }
 
   /** Remember that a key authenticated a request (written to the store in the next batch). */
@@ -220,7 +221,7 @@ export class ApiKeyCache {
     // The poll looks back over an overlap window, so most ids repeat: only new ones scan.
     if (this.recentlyRevoked.has(id)) return
     this.recentlyRevoked.set(id, now)
-    for (const hash of this.positive.deleteWhere((k) => k.id === id)) this.negative.set(hash, REVOKED, now + this.opts.revokedTtlMs)
+    for (const hash of this.positive.deleteWhere((v) => v.key.id === id)) this.negative.set(hash, REVOKED, now + this.opts.revokedTtlMs)
   }
 
   /** Number of cached entries (positive, negative), for metrics and tests. */

@@ -166,7 +166,7 @@ describe('API key policy', () => {
     const k = newSecretToken('sbk')
     assert.equal(outcome(await settle(policy.authenticate(req({ headers: { 'x-api-key': k } })))), 'SB_ERR_AUTH_INVALID_KEY')
     await store.apiKeys.create({ id: 'late-key', consumer: 'acme', hash: hashSecret(k), prefix: k.slice(0, 12) })
-    const works = await eventually(async () => outcome(await settle(policy.authenticate(req({ headers: { 'x-api-key': k } })))) === 'ok', 1500)
+    const works = await eventually(async () => outcome(await settle(policy.authenticate(req({ headers: { 'x-api-key': k } })))) === 'ok', 3000)
     assert.ok(works)
   })
 })
@@ -230,7 +230,7 @@ describe('API key cache', () => {
     try {
       const { key, id } = await createApiKey(store, 'acme')
       assert.equal(outcome(await settle(policy.authenticate(req({ headers: { 'x-api-key': key } })))), 'ok')
-      const recorded = await eventually(async () => (await store.apiKeys.list('acme')).find((k) => k.id === id)?.lastUsedAt != null, 1500)
+      const recorded = await eventually(async () => (await store.apiKeys.list('acme')).find((k) => k.id === id)?.lastUsedAt != null, 5000)
       assert.ok(recorded)
     } finally {
       policy.close?.()

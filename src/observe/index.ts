@@ -1,0 +1,15 @@
+/**
+ * The observability layer's public API: metrics, health summaries, alerts and trace helpers,
+ * all fed by `node:diagnostics_channel` (see channels.ts). The logger is `./logger.js`.
+ */
+export * from './channels.js'
+export { installMetrics, createMetricsRegistry, type InstalledMetrics, type MetricsOptions, type KnownNames } from './metrics.js'
+export { metricsResponse, type MetricsResponse } from './metrics-endpoint.js'
+export { renderMetricsDocs } from './metrics-docs.js'
+export { METRIC_DEFS, type MetricDef } from './metric-defs.js'
+export type { FlowQueueStats, QueueStatsProvider } from './queue-stats.js'
+export { HealthTracker, type HealthOptions } from './health.js'
+export * from './health-types.js'
+export * from './traceparent.js'
+export * from './tracing.js'
+export * from './alerts/index.js'

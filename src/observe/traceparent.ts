@@ -1,0 +1,98 @@
+/**
+ * W3C Trace Context (`traceparent` / `tracestate`) without the OpenTelemetry SDK: the API's
+ * global propagator is a no-op until an SDK registers one, yet a trace must continue across the
+ * gateway, the durable queue and restarts whether or not an exporter is configured. Parsing is
+ * strict (https://www.w3.org/TR/trace-context/#traceparent-header): a malformed or all-zero value
+ * is ignored, never trusted, and a new trace starts.
+ */
+import { ROOT_CONTEXT, TraceFlags, createTraceState, isSpanContextValid, trace, type Context, type SpanContext } from '@opentelemetry/api'
+
+export const TRACEPARENT_HEADER = 'traceparent'
+export const TRACESTATE_HEADER = 'tracestate'
+
+/** What an event stores to continue its trace later (also the headers sent to a target). */
+export interface TraceCarrier {
+  traceparent: string
+  tracestate?: string
+}
+
+const TRACEPARENT_RE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
+/** The spec's limit on tracestate: 32 list members; 512 characters is the propagation floor. */
+const MAX_TRACESTATE_CHARS = 512
+
+/** The span context in a `traceparent` value, or undefined when it is not valid. */
+export function parseTraceparent(value: string | undefined, tracestate?: string): SpanContext | undefined {
+  if (value === undefined || value.length > 512) return undefined
+  const m = TRACEPARENT_RE.exec(value.trim())
+  if (m === null) return undefined
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined]
+  // Version ff is forbidden; version 00 has exactly four fields; later versions may add fields.
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
+  const sc: SpanContext = {
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  }
+  if (!isSpanContextValid(sc)) return undefined
+  if (tracestate !== undefined && tracestate.length > 0 && tracestate.length <= MAX_TRACESTATE_CHARS) sc.traceState = createTraceState(tracestate)
+  return sc
+}
+
+/** `00-<trace id>-<span id>-<flags>`. */
+export function formatTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`
+}
+
+type HeaderBag = Readonly<Record<string, string | string[] | undefined>>
+
+function single(v: string | string[] | undefined): string | undefined {
+  // Several traceparent headers are ambiguous: the spec says to ignore them all.
+  if (Array.isArray(v)) return v.length === 1 ? v[0] : undefined
+  return v
+}
+
+/**
+ * The context of an incoming request: `base` carrying the caller's span as remote parent when
+ * the headers hold a valid `traceparent`, else `base` unchanged. Header names must be lower case
+ * (as Node gives them).
+ */
+export function extractTraceparent(headers: HeaderBag, base: Context = ROOT_CONTEXT): Context {
+  const tp = single(headers[TRACEPARENT_HEADER])
+  const ts = Array.isArray(headers[TRACESTATE_HEADER]) ? (headers[TRACESTATE_HEADER] as string[]).join(',') : headers[TRACESTATE_HEADER]
+  const sc = parseTraceparent(tp, ts as string | undefined)
+  return sc === undefined ? base : trace.setSpanContext(base, sc)
+}
+
+/** The carrier of the span active in `ctx`, or null when there is none (nothing to continue). */
+export function carrierOf(ctx: Context): TraceCarrier | null {
+  const sc = trace.getSpanContext(ctx)
+  if (sc === undefined || !isSpanContextValid(sc)) return null
+  const state = sc.traceState?.serialize()
+  return state ? { traceparent: formatTraceparent(sc), tracestate: state } : { traceparent: formatTraceparent(sc) }
+}
+
+/**
+ * Adds `traceparent` (and `tracestate`) for the span active in `ctx` to `headers` and returns
+ * them; unchanged when `ctx` holds no valid span.
+ */
+export function injectTraceparent(ctx: Context, headers: Record<string, string> = {}): Record<string, string> {
+  const c = carrierOf(ctx)
+  if (c === null) return headers
+  headers[TRACEPARENT_HEADER] = c.traceparent
+  if (c.tracestate !== undefined) headers[TRACESTATE_HEADER] = c.tracestate
+  return headers
+}
+
+/** The context a stored carrier continues (ROOT_CONTEXT when it is missing or invalid). */
+export function contextFromCarrier(carrier: TraceCarrier | null | undefined): Context {
+  if (!carrier) return ROOT_CONTEXT
+  const sc = parseTraceparent(carrier.traceparent, carrier.tracestate)
+  return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc)
+}
+
+/** `trace_id` / `span_id` log fields for the span active in `ctx` (empty without one). */
+export function traceLogFields(ctx: Context): { trace_id?: string; span_id?: string } {
+  const sc = trace.getSpanContext(ctx)
+  return sc !== undefined && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {}
+}

@@ -1,0 +1,141 @@
+/**
+ * The spans of an event's life, through `@opentelemetry/api` only:
+ *
+ *     gateway request (SERVER) ─┬─ publish (PRODUCER) ┄┄ stored with the event ┄┄┐
+ *                               │                                              ▼
+ *                               └─ proxy call …          delivery attempt 1..n (CLIENT)
+ *
+ * A delivery attempt is a child of the stored publish context *and* links to it: the child
+ * relation keeps one webhook and all its attempts in one trace (even after a restart, since the
+ * context is stored with the event), and the link marks the hop across the durable queue for
+ * backends that draw messaging links.
+ *
+ * Without an SDK every tracer is the API's no-op: spans cost almost nothing and record nothing,
+ * but the trace context still flows (the no-op span carries its parent's context), so targets
+ * keep receiving the caller's `traceparent`. Enabling export is a runtime step: register a
+ * tracer provider (OTLP/HTTP exporter, sampler `parentbased_traceidratio`) before the hub starts;
+ * nothing here changes.
+ */
+import { SpanKind, SpanStatusCode, context as otelContext, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
+import { carrierOf, contextFromCarrier, extractTraceparent, injectTraceparent, type TraceCarrier } from './traceparent.js'
+
+export const TRACER_NAME = 'switchboard'
+
+/** The tracer the helpers use by default (the global provider's; no-op until an SDK registers). */
+export function defaultTracer(): Tracer {
+  return trace.getTracer(TRACER_NAME)
+}
+
+export interface StartedSpan {
+  span: Span
+  /** The context with `span` active: pass it on (publish, outbound calls, log fields). */
+  context: Context
+}
+
+export interface GatewaySpanInput {
+  /** Route id (bounded; the raw path is not recorded). */
+  route: string
+  method: string
+  requestId: string
+  /** Incoming headers (lower-case names): a valid `traceparent` continues the caller's trace. */
+  headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
+/** Starts the span of one gateway request, continuing the caller's trace when it sent one. */
+export function startGatewaySpan(input: GatewaySpanInput, tracer: Tracer = defaultTracer()): StartedSpan {
+  const parent = extractTraceparent(input.headers, otelContext.active())
+  const span = tracer.startSpan(
+    `${input.method} ${input.route}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': input.method, 'http.route': input.route, 'switchboard.route': input.route, 'switchboard.request_id': input.requestId },
+    },
+    parent,
+  )
+  return { span, context: trace.setSpan(parent, span) }
+}
+
+/** Ends a gateway span with its status (5xx marks it an error; 4xx is the client's fault, not the server's). */
+export function endGatewaySpan(span: Span, statusCode: number, errorCode?: string | null): void {
+  span.setAttribute('http.response.status_code', statusCode)
+  if (errorCode) span.setAttribute('switchboard.error_code', errorCode)
+  if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(errorCode ? { message: errorCode } : {}) })
+  span.end()
+}
+
+export interface PublishSpanInput {
+  topic: string
+  eventId: string
+  /** Route id when published by a gateway route, poller id when by a poller. */
+  source?: string
+}
+
+/**
+ * Starts the span of one publish under `parent` (the gateway span's context, or ROOT_CONTEXT for
+ * a poller). Store `carrier` with the event: deliveries continue from it. `carrier` is null only
+ * when there is no trace at all (no SDK and no incoming `traceparent`).
+ */
+export function startPublishSpan(parent: Context, input: PublishSpanInput, tracer: Tracer = defaultTracer()): StartedSpan & { carrier: TraceCarrier | null } {
+  const attributes: Attributes = {
+    'messaging.system': 'switchboard',
+    'messaging.operation.type': 'publish',
+    'messaging.destination.name': input.topic,
+    'messaging.message.id': input.eventId,
+  }
+  if (input.source !== undefined) attributes['switchboard.source'] = input.source
+  const span = tracer.startSpan(`publish ${input.topic}`, { kind: SpanKind.PRODUCER, attributes }, parent)
+  const ctx = trace.setSpan(parent, span)
+  return { span, context: ctx, carrier: carrierOf(ctx) }
+}
+
+export interface DeliverySpanInput {
+  /** The carrier stored with the event at publish time (null/undefined: a new trace starts). */
+  carrier: TraceCarrier | null | undefined
+  flow: string
+  /** Target system (absent for a flow that republishes). */
+  system?: string | undefined
+  eventId: string
+  deliveryId: string
+  /** 1 for the first attempt. */
+  attempt: number
+}
+
+/**
+ * Starts the span of one delivery attempt, child of and linked to the publish context. Send
+ * `headers` (`traceparent`, `tracestate`) with the outbound request so the target joins the trace.
+ */
+export function startDeliverySpan(input: DeliverySpanInput, tracer: Tracer = defaultTracer()): StartedSpan & { headers: Record<string, string> } {
+  const parent = contextFromCarrier(input.carrier)
+  const published = trace.getSpanContext(parent)
+  const attributes: Attributes = {
+    'messaging.system': 'switchboard',
+    'messaging.operation.type': 'process',
+    'messaging.message.id': input.eventId,
+    'switchboard.flow': input.flow,
+    'switchboard.delivery.id': input.deliveryId,
+    'switchboard.delivery.attempt': input.attempt,
+  }
+  if (input.system !== undefined) attributes['switchboard.system'] = input.system
+  const span = tracer.startSpan(
+    `deliver ${input.flow}`,
+    { kind: SpanKind.CLIENT, attributes, links: published === undefined ? [] : [{ context: published, attributes: { 'switchboard.link': 'publish' } }] },
+    parent,
+  )
+  const ctx = trace.setSpan(parent, span)
+  return { span, context: ctx, headers: injectTraceparent(ctx) }
+}
+
+export interface DeliveryAttemptResult {
+  outcome: 'delivered' | 'retried' | 'dead'
+  statusCode: number | null
+  errorCode: string | null
+}
+
+/** Ends a delivery-attempt span; anything but `delivered` is an error. */
+export function endDeliverySpan(span: Span, r: DeliveryAttemptResult): void {
+  span.setAttribute('switchboard.delivery.outcome', r.outcome)
+  if (r.statusCode !== null) span.setAttribute('http.response.status_code', r.statusCode)
+  if (r.errorCode !== null) span.setAttribute('switchboard.error_code', r.errorCode)
+  if (r.outcome !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: r.errorCode ?? r.outcome })
+  span.end()
+}
