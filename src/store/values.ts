@@ -35,3 +35,12 @@ export function toJson(value: unknown, what: string): string {
 export function toJsonOrNull(value: unknown, what: string): string | null {
   return value === null || value === undefined ? null : toJson(value, what)
 }
+
+/**
+ * A time lower bound (`… >= since`): any finite number; negative means "from the beginning".
+ * Rounded up, which keeps `>=` exact against integer columns.
+ */
+export function lowerBound(since: number, what: string): number {
+  if (!Number.isFinite(since)) throw invalidValue(`${what} must be a finite number, got ${String(since)}`)
+  return Math.max(0, Math.ceil(since))
+}

@@ -58,7 +58,7 @@ describe('loadConfig on the full example', () => {
     const loaded = await loadConfig(FULL, { env: FULL_ENV })
     const printed = JSON.stringify(loaded.redacted)
     for (const secret of SECRET_VALUES) assert.ok(!printed.includes(secret), `redacted copy leaks ${secret}`)
-    const r = loaded.redacted as { systems: Record<string, { auth: Record<string, unknown> }>; routes: Array<Record<string, any>> }
+    const r = loaded.redacted as { systems: Record<string, { auth: Record<string, unknown> }>; routes: Array<{ request: { headers: { set: Record<string, string> } } }> }
     assert.equal(r.systems.invoicing?.auth.clientSecret, '[redacted ${env:INV_SECRET}]')
     assert.equal(r.systems.erp?.auth.token, '[redacted ${file:secrets/erp-token}]')
     assert.equal(r.routes[2]?.request.headers.set.Authorization, '[redacted Bearer ${env:SHOP_KEY}]')

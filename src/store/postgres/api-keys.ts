@@ -1,7 +1,7 @@
 /** PostgreSQL: API keys, stored by hash. */
 import type { ApiKeyRecord, ApiKeyRepo } from '../contract.js'
 import { storeNotFound } from '../errors.js'
-import { count } from '../values.js'
+import { count, lowerBound } from '../values.js'
 import { sql, type PgExec } from './executor.js'
 
 const COLUMNS = 'id, consumer, prefix, label, created_at, revoked_at, last_used_at'
@@ -70,7 +70,7 @@ export class PgApiKeys implements ApiKeyRepo {
   }
 
   async revokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>> {
-    const { rows } = await this.x.query<{ id: string; revoked_at: number }>(REVOKED_SINCE, [count(since, 'revokedSince: since')])
+    const { rows } = await this.x.query<{ id: string; revoked_at: number }>(REVOKED_SINCE, [lowerBound(since, 'revokedSince: since')])
     return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at }))
   }
 

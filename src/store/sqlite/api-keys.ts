@@ -1,7 +1,7 @@
 /** SQLite: API keys, stored by hash. */
 import type { ApiKeyRecord, ApiKeyRepo } from '../contract.js'
 import { storeNotFound } from '../errors.js'
-import { count } from '../values.js'
+import { count, lowerBound } from '../values.js'
 import type { SqliteExec } from './executor.js'
 
 const COLUMNS = 'id, consumer, prefix, label, created_at, revoked_at, last_used_at'
@@ -71,7 +71,7 @@ export class SqliteApiKeys implements ApiKeyRepo {
 
   revokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>> {
     return this.x.run((conn) => {
-      const rows = conn.stmt(REVOKED_SINCE).all(count(since, 'revokedSince: since')) as Array<{ id: string; revoked_at: number }>
+      const rows = conn.stmt(REVOKED_SINCE).all(lowerBound(since, 'revokedSince: since')) as Array<{ id: string; revoked_at: number }>
       return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at }))
     })
   }
