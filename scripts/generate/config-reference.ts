@@ -84,7 +84,9 @@ The examples below come from one complete configuration that the loader's tests 
   letter or digit, and are at most 64 characters. Topic names are lower-case (\`order.created\`).
 - **JSONata** fields are compiled when the config is loaded; a syntax error is reported with its
   position inside the expression.
-- Unknown fields are errors, with the closest valid name suggested.
+- Unknown fields are errors, with the closest valid name suggested. Top-level keys starting with
+  \`x-\` are ignored, so they can hold YAML anchors: \`x-defaults: &defaults { timeout: 5s }\`, then
+  \`<<: *defaults\` in each system that shares them.
 `
 
 export function renderConfigReference(): string {

@@ -78,6 +78,16 @@ function explainOne(e: ErrorObject, path: Segment[], secret: SecretLookup): Find
       return { path, message: `expected at least ${Number(p.limit)} item${Number(p.limit) === 1 ? '' : 's'}, found ${Array.isArray(e.data) ? e.data.length : 0}` }
     case 'maxItems':
       return { path, message: `expected at most ${Number(p.limit)} items, found ${Array.isArray(e.data) ? e.data.length : 0}` }
+    case 'minProperties':
+    case 'maxProperties': {
+      const keys = isRecord(parent.properties) ? Object.keys(parent.properties) : []
+      const count = isRecord(e.data) ? Object.keys(e.data).length : 0
+      if (parent.minProperties === 1 && parent.maxProperties === 1 && keys.length > 0) return { path, message: `expected exactly one of the keys ${listNames(keys)}, found ${count}` }
+      return { path, message: e.message ?? `has ${count} keys` }
+    }
+    case 'uniqueItems':
+      // Report the later of the two equal items, pointing back at the first.
+      return { path: [...path, Math.max(Number(p.i), Number(p.j))], message: `duplicate of item [${Math.min(Number(p.i), Number(p.j))}]` }
     case 'type':
     case 'const':
     case 'enum':

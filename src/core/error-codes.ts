@@ -333,6 +333,12 @@ export const ERROR_CODES = codes({
     cause: 'Replay and discard apply to dead deliveries only; the delivery is pending, in flight, delivered or discarded.',
     fix: 'List dead deliveries with `switchboard dlq list`; a delivery still being retried needs no replay.',
   },
+  SB_ERR_FLOW_UNKNOWN: {
+    status: 409,
+    title: 'Flow no longer configured',
+    cause: 'A delivery belongs to a flow that the running config no longer declares (it was removed or renamed after the event was accepted). The delivery is dead-lettered so it stays visible.',
+    fix: 'Restore the flow (same id) and replay the dead deliveries, or discard them.',
+  },
   SB_ERR_BUS_LEASE_LOST: {
     status: 409,
     title: 'Delivery lease lost',

@@ -22,6 +22,8 @@ export interface GatewayRequestMessage {
   consumer: string
   /** From arrival to the end of the response, in milliseconds. */
   durationMs: number
+  /** Stable code of the error that produced the answer (`SB_ERR_GATEWAY_RATE_LIMITED`…), else null. */
+  errorCode: string | null
 }
 
 export const gatewayRequestChannel = diagnostics.channel(GATEWAY_REQUEST_CHANNEL)
@@ -34,7 +36,7 @@ export function startTimer(): number {
 }
 
 /** Publishes a completed request; a no-op when nobody listens or the request was not timed. */
-export function publishRequest(route: string, method: string, status: number, consumer: string, startedAt: number): void {
+export function publishRequest(route: string, method: string, status: number, consumer: string, startedAt: number, errorCode: string | null = null): void {
   if (startedAt === 0 || !gatewayRequestChannel.hasSubscribers) return
   const message: GatewayRequestMessage = {
     route,
@@ -42,6 +44,7 @@ export function publishRequest(route: string, method: string, status: number, co
     statusClass: CLASSES[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))] ?? '5xx',
     consumer,
     durationMs: performance.now() - startedAt,
+    errorCode,
   }
   gatewayRequestChannel.publish(message)
 }

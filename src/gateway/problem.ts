@@ -22,13 +22,13 @@ function retryAfterMsOf(err: SwitchboardError): number | undefined {
 /**
  * Answers `res` with the problem for `thrown` plus `headers` (request id, CORS, rate-limit
  * state…). When the response has already started, the only honest signal left is to cut the
- * connection. Returns the status sent (for metrics).
+ * connection. Returns the error answered (its status and code feed the metrics).
  */
-export function writeProblem(res: ServerResponse, thrown: unknown, headers: OutgoingHttpHeaders, requestId: string): number {
+export function writeProblem(res: ServerResponse, thrown: unknown, headers: OutgoingHttpHeaders, requestId: string): SwitchboardError {
   const err = toSwitchboardError(thrown)
   if (res.headersSent) {
     res.destroy()
-    return err.status
+    return err
   }
   const problem = err.toProblem()
   // Internal hints (retryAfterMs) are conveyed by the header, not the body.
@@ -43,5 +43,5 @@ export function writeProblem(res: ServerResponse, thrown: unknown, headers: Outg
   if (retryMs !== undefined) out['retry-after'] = retryAfterSeconds(retryMs)
   res.writeHead(err.status, out)
   res.end(body)
-  return err.status
+  return err
 }

@@ -33,8 +33,8 @@ export const SERVER_DEFAULTS: ServerLimits = { maxHeaderSize: 16_384, headersTim
 function refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const startedAt = startTimer()
   const requestId = requestIdFor(req.headers['x-request-id'])
-  const status = writeProblem(res, err, { 'x-request-id': requestId }, requestId)
-  publishRequest(NO_ROUTE, req.method ?? '', status, 'anonymous', startedAt)
+  const answered = writeProblem(res, err, { 'x-request-id': requestId }, requestId)
+  publishRequest(NO_ROUTE, req.method ?? '', answered.status, 'anonymous', startedAt, answered.code)
 }
 
 const FRAMEWORK_ERROR_CODES: Record<string, () => SwitchboardError> = {

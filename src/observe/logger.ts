@@ -59,8 +59,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     throw new TypeError(`log level ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`)
   }
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true)
-  const destination: DestinationStream =
-    options.destination ?? (usePretty ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ sync: false }))
+  const target = options.destination
+  const stream: DestinationStream = usePretty
+    ? pretty({
+        sync: true,
+        singleLine: true,
+        colorize: target === undefined,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        ...(target ? { destination: target as unknown as NodeJS.WritableStream } : {}),
+      })
+    : (target ?? pino.destination({ sync: false }))
   return pino(
     {
       level,
@@ -69,7 +78,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // Errors as { type, message, stack, code } under `err`.
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    usePretty && options.destination !== undefined ? pretty({ sync: true, colorize: false, destination: options.destination as NodeJS.WritableStream }) : destination,
+    stream,
   )
 }
 

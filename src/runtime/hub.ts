@@ -50,7 +50,7 @@ export interface Hub {
   /** Undefined for the worker role (no gateway listener). */
   readonly gatewayUrl: string | undefined
   /** Where calls to each system go: a mock's URL for mocked systems, else the configured URLs. */
-  readonly effectiveBaseUrls: ReadonlyMap<string, readonly string[]>
+  readonly effectiveBaseUrls: ReadonlyMap<string, string[]>
   readonly mocks: ReadonlyMap<string, MockSystem>
   readonly adminTokenSource: AdminTokenSource
   /** Stops accepting, lets in-flight requests finish (bounded by `server.shutdownTimeout`), closes the store. Idempotent. */

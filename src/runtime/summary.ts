@@ -24,9 +24,10 @@ export function startupSummary(input: SummaryInput): { message: string; fields: 
     pollers: (c.pollers ?? []).length,
   }
   const listening = [`admin ${input.adminUrl}`, ...(input.gatewayUrl ? [`gateway ${input.gatewayUrl}`] : [])].join(', ')
+  const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`
   const message =
     `switchboard started (role ${input.role}, mode ${c.mode ?? 'development'}): ${listening}; store ${input.store.description}; ` +
-    `${counts.systems} systems (${input.mocks} mocked), ${counts.consumers} consumers, ${counts.routes} routes, ${counts.topics} topics, ${counts.flows} flows`
+    `${n(counts.systems, 'system')} (${input.mocks} mocked), ${n(counts.consumers, 'consumer')}, ${n(counts.routes, 'route')}, ${n(counts.topics, 'topic')}, ${n(counts.flows, 'flow')}`
   return {
     message,
     fields: {

@@ -158,7 +158,8 @@ export interface ApiKeyRepo {
   revoke(id: string, at: number): Promise<boolean>
   /**
    * Keys revoked at or after `since` (lets gateways drop cached keys within a second),
-   * oldest revocation first. Includes keys revoked by {@link ConsumerRepo.remove}.
+   * oldest revocation first. Includes keys revoked by {@link ConsumerRepo.remove}. A negative
+   * `since` means from the beginning; a non-finite one is SB_ERR_STORE_INVALID_VALUE.
    */
   revokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>>
   /**

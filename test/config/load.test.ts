@@ -17,6 +17,7 @@ export const FULL_ENV = {
   JWT_HS_KEY: 'jwt-hs-key-0123456789abcdefghijklmnop',
   SHOP_SECRET: 'whsec_c2hvcC1zZWNyZXQ',
   SIGNING_SECRET: 'whsec_c2lnbmluZy1zZWNyZXQ',
+  SLACK_URL: 'https://hooks.slack.example/services/T000/B000/secret-slack-token',
 }
 const FILE_SECRET = 'erp-token-from-file-123'
 const SECRET_VALUES = [...Object.values(FULL_ENV), FILE_SECRET]
@@ -41,6 +42,7 @@ describe('loadConfig on the full example', () => {
     assert.equal(loaded.config.routes?.length, 4)
     assert.equal(loaded.config.flows?.length, 2)
     assert.equal(loaded.config.pollers?.length, 2)
+    assert.equal(loaded.config.alerts?.length, 3)
   })
 
   it('resolves env and file secrets, alone or inside text', async () => {
@@ -201,6 +203,16 @@ describe('secret reference syntax', () => {
   it('resolves ${file:…} relative to the config file', async () => {
     const { config } = await loadConfig(FULL, { env: FULL_ENV, text: 'version: 1\nadmin: { token: "${file:secrets/erp-token}" }\n' })
     assert.equal(config.admin?.token, FILE_SECRET)
+  })
+})
+
+describe('YAML conveniences', () => {
+  it('ignores top-level x- keys, so they can hold anchors reused with merge keys', async () => {
+    const text = 'version: 1\nx-defaults: &sys { timeout: 5s, retry: { attempts: 3 } }\nsystems:\n  erp: { <<: *sys, baseUrl: "http://127.0.0.1:1" }\n  inv: { <<: *sys, baseUrl: "http://127.0.0.1:2", timeout: 1s }\n'
+    const { config } = await loadConfig('/virtual/switchboard.yaml', { text, env: {} })
+    assert.equal(config.systems?.erp?.timeout, '5s')
+    assert.equal(config.systems?.erp?.retry?.attempts, 3)
+    assert.equal(config.systems?.inv?.timeout, '1s', 'an explicit key wins over the merged one')
   })
 })
 

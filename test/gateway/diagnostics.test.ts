@@ -45,10 +45,10 @@ describe('gateway diagnostics channel', () => {
     await t.gateway.app.inject({ url: '/no/such/route' })
     assert.equal(seen.length, 4)
     const [a, b, c, d] = seen
-    assert.deepEqual({ ...a, durationMs: 0 }, { route: 'orders', method: 'GET', statusClass: '2xx', consumer: 'acme', durationMs: 0 })
+    assert.deepEqual({ ...a, durationMs: 0 }, { route: 'orders', method: 'GET', statusClass: '2xx', consumer: 'acme', durationMs: 0, errorCode: null })
     assert.equal(b?.consumer, 'anonymous')
-    assert.deepEqual([c?.route, c?.statusClass, c?.consumer], ['secured', '4xx', 'anonymous'])
-    assert.deepEqual([d?.route, d?.statusClass], ['(none)', '4xx'])
+    assert.deepEqual([c?.route, c?.statusClass, c?.consumer, c?.errorCode], ['secured', '4xx', 'anonymous', 'SB_ERR_AUTH_MISSING'])
+    assert.deepEqual([d?.route, d?.statusClass, d?.errorCode], ['(none)', '4xx', 'SB_ERR_GATEWAY_NO_ROUTE'])
     for (const m of seen) assert.ok(typeof m.durationMs === 'number' && m.durationMs >= 0)
   })
 })

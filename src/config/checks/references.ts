@@ -1,10 +1,10 @@
-/** Names that must refer to something declared: systems, topics, consumers. */
+/** Names that must refer to something declared: systems, topics, consumers, channels, ids. */
 import { isRecord, type Segment } from '../paths.js'
 import { closest, listNames } from '../suggest.js'
 import { entries, list, rec, type CheckContext } from './context.js'
 
 export function checkReferences(ctx: CheckContext): void {
-  const refs: Array<{ kind: 'system' | 'topic' | 'consumer'; name: unknown; path: Segment[] }> = []
+  const refs: Array<{ kind: Kind; name: unknown; path: Segment[] }> = []
   for (const [i, route] of entries(ctx, 'routes')) {
     refs.push({ kind: 'system', name: rec(route.proxy).system, path: ['routes', i, 'proxy', 'system'] })
     refs.push({ kind: 'topic', name: rec(route.publish).topic, path: ['routes', i, 'publish', 'topic'] })
@@ -25,12 +25,19 @@ export function checkReferences(ctx: CheckContext): void {
     refs.push({ kind: 'topic', name: rec(poller.publish).topic, path: ['pollers', i, 'publish', 'topic'] })
   }
 
-  const declared = { system: ctx.config.systems, topic: ctx.config.topics, consumer: ctx.config.consumers }
+  for (const [i, alert] of entries(ctx, 'alerts')) {
+    list(alert.channels).forEach((name, j) => refs.push({ kind: 'channel', name, path: ['alerts', i, 'channels', j] }))
+    for (const [condition, body] of Object.entries(rec(alert.when))) {
+      for (const kind of ['flow', 'system', 'route', 'poller'] as const) {
+        refs.push({ kind, name: rec(body)[kind], path: ['alerts', i, 'when', condition, kind] })
+      }
+    }
+  }
+
   for (const { kind, name, path } of refs) {
-    const names = declared[kind]
+    const known = declared(ctx, kind)
     // A block that is itself malformed was reported by the schema; do not pile on.
-    if (typeof name !== 'string' || (names !== undefined && !isRecord(names))) continue
-    const known = Object.keys(names ?? {})
+    if (typeof name !== 'string' || known === undefined) continue
     if (known.includes(name)) continue
     const guess = closest(name, known)
     const hint = guess ? `did you mean "${guess}"? ` : ''
@@ -40,4 +47,21 @@ export function checkReferences(ctx: CheckContext): void {
         : `unknown ${kind} ${JSON.stringify(name)} (${hint}expected one of: ${listNames(known)})`
     ctx.report({ path, message })
   }
+}
+
+type Kind = 'system' | 'topic' | 'consumer' | 'channel' | 'flow' | 'route' | 'poller'
+
+const MAPS = { system: 'systems', topic: 'topics', consumer: 'consumers', channel: 'channels' } as const
+const LISTS = { flow: 'flows', route: 'routes', poller: 'pollers' } as const
+
+/** The declared names of a kind; undefined when its block is malformed (the schema said so). */
+function declared(ctx: CheckContext, kind: Kind): string[] | undefined {
+  if (kind in MAPS) {
+    const block = ctx.config[MAPS[kind as keyof typeof MAPS]]
+    if (block === undefined) return []
+    return isRecord(block) ? Object.keys(block) : undefined
+  }
+  const block = ctx.config[LISTS[kind as keyof typeof LISTS]]
+  if (block === undefined) return []
+  return Array.isArray(block) ? entries(ctx, LISTS[kind as keyof typeof LISTS]).flatMap(([, item]) => (typeof item.id === 'string' ? [item.id] : [])) : undefined
 }

@@ -81,7 +81,12 @@ export const ConfigSpec = Obj(
     alerts: Type.Optional(Type.Array(AlertSpec, { default: [], description: 'Alert rules over the health figures.' })),
     channels: Type.Optional(Type.Record(Name(), AlertChannelSpec, { default: {}, additionalProperties: false, description: 'Alert notification channels, by name.' })),
   },
-  { title: 'Switchboard configuration', description: 'switchboard.yaml' },
+  {
+    title: 'Switchboard configuration',
+    description: 'switchboard.yaml',
+    // Like Compose files: `x-…` keys are ignored, so they can hold YAML anchors reused with `<<: *name`.
+    patternProperties: { '^x-': {} },
+  },
 )
 
 export type RawConfig = Static<typeof ConfigSpec>

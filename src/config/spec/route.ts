@@ -60,7 +60,7 @@ export const ProxyAction = Obj(
       ),
     ),
     method: Type.Optional(Type.String({ pattern: '^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$', description: 'Upstream method; defaults to the request’s.' })),
-    timeout: Type.Optional(Duration({ description: 'Time limit of the upstream call; overrides the system’s `timeout`.' })),
+    timeout: Type.Optional(Duration({ 'x-positive': true, description: 'Time limit of the upstream call; overrides the system’s `timeout`.' })),
   },
   { description: 'Forward the request to a system; status, headers and body pass through (hop-by-hop headers stripped).', examples: [{ system: 'erp', path: '/orders/:id' }] },
 )
@@ -146,7 +146,7 @@ export const RouteLimits = Obj(
     body: Type.Optional(Type.Integer({ minimum: 0, default: 1_048_576, description: 'Maximum request body bytes (413 above).' })),
     depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Maximum JSON nesting depth of a buffered body (400 above).' })),
     responseBody: Type.Optional(Type.Integer({ minimum: 0, default: 10_485_760, description: 'Maximum upstream response bytes when the response must be buffered (transform or field lists); 502 above.' })),
-    timeout: Type.Optional(Duration({ description: 'Deadline for the whole request, from arrival to the response head (408 while reading the body, 504 while waiting for the system).' })),
+    timeout: Type.Optional(Duration({ 'x-positive': true, description: 'Deadline for the whole request, from arrival to the response head (408 while reading the body, 504 while waiting for the system).' })),
   },
   { description: 'Per-route request limits.', examples: [{ body: 65536, depth: 16, timeout: '5s' }] },
 )

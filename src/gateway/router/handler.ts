@@ -26,6 +26,7 @@ export interface RouteProgram {
 
 async function run(p: RouteProgram, x: Exchange): Promise<void> {
   let status: number
+  let errorCode: string | null = null
   let timer: NodeJS.Timeout | undefined
   if (p.timeoutMs !== undefined) {
     const ac = new AbortController()
@@ -40,11 +41,13 @@ async function run(p: RouteProgram, x: Exchange): Promise<void> {
     }
     status = await p.action(x)
   } catch (err) {
-    status = writeProblem(x.res, err, x.headers, x.requestId)
+    const answered = writeProblem(x.res, err, x.headers, x.requestId)
+    status = answered.status
+    errorCode = answered.code
   } finally {
     if (timer !== undefined) clearTimeout(timer)
   }
-  publishRequest(p.id, x.req.method as string, status, x.consumerLabel, x.startedAt)
+  publishRequest(p.id, x.req.method as string, status, x.consumerLabel, x.startedAt, errorCode)
 }
 
 /** The fastify handler for `program`. */

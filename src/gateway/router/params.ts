@@ -8,6 +8,7 @@ import { SwitchboardError } from '../../core/errors.js'
 
 // Control characters (C0, DEL), the two path separators, and percent-encoded forms of those,
 // of `.` and of `%` itself — the last catches double encoding such as `%252e%252e`.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHAR_RE = /[\u0000-\u001f\u007f/\\]/
 const UNSAFE_ENCODED_RE = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i
 

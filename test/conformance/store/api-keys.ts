@@ -86,6 +86,10 @@ export function keyCases(ctx: StoreContext): void {
     ], 'since is inclusive')
     assert.deepEqual(await s.apiKeys.revokedSince(101), [{ id: 'k2', revokedAt: 200 }])
     assert.deepEqual(await s.apiKeys.revokedSince(201), [])
+    assert.equal((await s.apiKeys.revokedSince(-5000)).length, 2, 'a negative bound means from the beginning')
+    assert.deepEqual((await s.apiKeys.revokedSince(199.5)).map((r) => r.id), ['k2'])
+    assert.deepEqual((await s.apiKeys.revokedSince(200.5)).map((r) => r.id), [])
+    await rejectsWith(s.apiKeys.revokedSince(Number.NaN), 'SB_ERR_STORE_INVALID_VALUE')
   })
 
   it('markUsed records the latest use and never moves it back', async () => {
