@@ -28,6 +28,8 @@ function send(message: Record<string, unknown>): void {
   process.send?.(message)
 }
 
+// A clean exit (not death by signal) lets --cpu-prof write its profile.
+process.on('SIGINT', () => process.exit(0))
 process.on('message', (m: { cmd?: string }) => {
   if (m.cmd === 'rss') send({ rss: process.memoryUsage().rss })
   if (m.cmd === 'exit') process.exit(0)

@@ -1,7 +1,7 @@
 /**
  * Checks driven by the spec's `x-kind` annotations, wherever the field sits: JSONata
- * expressions must compile (the error points inside the expression) and URLs must be absolute
- * http(s).
+ * expressions must compile (the error points inside the expression), URLs must be absolute
+ * http(s), and in production secrets must be references.
  */
 import jsonata from 'jsonata'
 import { ConfigSpec } from '../spec/root.js'
@@ -9,8 +9,13 @@ import { walkSchema } from '../schema-walk.js'
 import { shown, type CheckContext } from './context.js'
 
 export function checkKinds(ctx: CheckContext): void {
+  const production = ctx.config.mode === 'production'
   walkSchema(ConfigSpec, ctx.config, (schema, value, path) => {
     if (typeof value !== 'string') return
+    // Secrets belong outside the file; in production a literal one is refused (never echoed).
+    if (production && schema['x-kind'] === 'secret' && ctx.secret(path) === undefined) {
+      ctx.report({ path, message: 'a literal secret is not allowed in production mode: use ${env:NAME} or ${file:path}' })
+    }
     if (schema['x-kind'] === 'jsonata') {
       const problem = jsonataProblem(value)
       if (!problem) return

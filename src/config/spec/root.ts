@@ -3,7 +3,7 @@
  * the published JSON Schema and the configuration reference.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { Duration, Name, Obj } from './common.js'
+import { Duration, Name, Obj, Secret } from './common.js'
 import { SystemSpec } from './system.js'
 import { ConsumerSpec } from './consumer.js'
 import { ApiKeyAuth, JwtAuth, RouteSpec } from './route.js'
@@ -23,7 +23,7 @@ export const ListenSpec = Obj(
 
 export const AdminSpec = Obj(
   {
-    token: Type.Optional(Type.String({ minLength: 16, description: 'Admin bearer token (use a secret reference). Otherwise SWITCHBOARD_ADMIN_TOKEN, or one generated on first start.' })),
+    token: Type.Optional(Secret({ minLength: 16, description: 'Admin bearer token (use a secret reference). Otherwise SWITCHBOARD_ADMIN_TOKEN, or one generated on first start.' })),
   },
   { description: 'Admin API settings.' },
 )

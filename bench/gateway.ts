@@ -1,0 +1,286 @@
+/**
+ * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 3] [--connections 50]
+ * [--profile]`, or directly `npx tsx bench/gateway.ts …`.
+ *
+ * On loopback, every server in its own single process (bench/gateway-servers.ts) and the load
+ * generator in this one:
+ *   direct          the upstream itself (plain node:http, small JSON)
+ *   fastify-proxy   @fastify/http-proxy, the bare-Node baseline
+ *   sb-plain        a plain Switchboard proxy route
+ *   sb-apikey       API key + rate limit + metrics subscriber
+ *   sb-jwt          JWT verified against a cached JWKS
+ * Throughput runs are interleaved (round-robin, order rotated each round) so drift on a shared
+ * machine hits every target alike; medians across rounds are reported. Max load uses wrk when
+ * installed, else autocannon. Then latency at half of the plain route's max rate is measured
+ * with a fixed-rate generator (µs resolution, latency counted from the scheduled send time so
+ * queueing is not hidden), and RSS with 1,000 routes loaded. `--profile` writes V8 CPU
+ * profiles of the Switchboard processes to ./profiles.
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { SignJWT, exportJWK, generateKeyPair } from 'jose'
+import { Pool } from 'undici'
+
+interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+}
+
+interface AutocannonResult {
+  requests: { average: number }
+  latency: { p50: number; p99: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
+
+interface Target {
+  name: string
+  url: string
+  headers: Record<string, string>
+  child: ChildProcess | undefined
+}
+
+interface Options {
+  durationS: number
+  rounds: number
+  connections: number
+  profile: boolean
+}
+
+function parseArgs(args: string[]): Options {
+  const get = (name: string, fallback: number): number => {
+    const i = args.indexOf(`--${name}`)
+    const v = i === -1 ? undefined : Number(args[i + 1])
+    return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback
+  }
+  return { durationS: get('duration', 5), rounds: get('rounds', 3), connections: get('connections', 50), profile: args.includes('--profile') }
+}
+
+const SERVERS = fileURLToPath(new URL('./gateway-servers.ts', import.meta.url))
+
+async function start(mode: string, arg: string, opts: Options, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; apiKey?: string }> {
+  const execArgv = ['--import', 'tsx']
+  if (opts.profile && mode.startsWith('sb-')) execArgv.push('--cpu-prof', '--cpu-prof-dir=profiles', `--cpu-prof-name=${mode}.cpuprofile`)
+  const child = fork(SERVERS, [mode, arg], { execArgv, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`${mode} exited with ${String(code)} before it was ready`)
+    }),
+  ])) as [{ port: number; apiKey?: string }]
+  return { child, port: message.port, ...(message.apiKey ? { apiKey: message.apiKey } : {}) }
+}
+
+async function rss(child: ChildProcess): Promise<number> {
+  child.send({ cmd: 'rss' })
+  const [m] = (await once(child, 'message')) as [{ rss: number }]
+  return m.rss
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return
+  const exited = once(child, 'exit')
+  // SIGINT lets --cpu-prof write its profile; exit on our command otherwise.
+  child.kill('SIGINT')
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+  if (child.exitCode === null) child.kill('SIGKILL')
+}
+
+let wrkPath: string | undefined | null = null
+async function findWrk(): Promise<string | undefined> {
+  if (wrkPath !== null) return wrkPath
+  try {
+    const { stdout } = await promisify(execFile)('which', ['wrk'])
+    wrkPath = stdout.trim() || undefined
+  } catch {
+    wrkPath = undefined
+  }
+  return wrkPath
+}
+
+function wrkMs(value: string, unit: string): number {
+  const n = Number(value)
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n
+}
+
+/** Closed-loop max load: wrk when installed, else autocannon. Latencies in ms. */
+async function maxLoad(t: Target, opts: Options, durationS = opts.durationS): Promise<LoadResult> {
+  const wrk = await findWrk()
+  if (wrk) {
+    const headerArgs = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`])
+    const { stdout } = await promisify(execFile)(wrk, ['-t1', `-c${opts.connections}`, `-d${durationS}s`, '--latency', ...headerArgs, t.url])
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0)
+    const pct = (p: string): number => {
+      const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout)
+      return m ? wrkMs(m[1] as string, m[2] as string) : NaN
+    }
+    const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
+    return { rps, p50: pct('50'), p99: pct('99'), errors }
+  }
+  const r = await autocannon({ url: t.url, connections: opts.connections, duration: durationS, headers: t.headers })
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx }
+}
+
+/** Open-loop load at a fixed rate; latency from the scheduled send time, in ms with µs resolution. */
+async function fixedRate(t: Target, rate: number, durationS: number): Promise<LoadResult> {
+  const u = new URL(t.url)
+  const pool = new Pool(u.origin, { connections: 64 })
+  const latencies: number[] = []
+  let errors = 0
+  const total = Math.floor(rate * durationS)
+  const intervalMs = 1000 / rate
+  const pending: Array<Promise<void>> = []
+  const start = performance.now()
+  let sent = 0
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now()
+      while (sent < total && start + sent * intervalMs <= now) {
+        const scheduled = start + sent * intervalMs
+        sent++
+        pending.push(
+          pool.request({ path: u.pathname, method: 'GET', headers: t.headers }).then(
+            async (res) => {
+              await res.body.dump()
+              if (res.statusCode !== 200) errors++
+              latencies.push(performance.now() - scheduled)
+            },
+            () => {
+              errors++
+            },
+          ),
+        )
+      }
+      if (sent >= total) resolve()
+      else setImmediate(tick)
+    }
+    tick()
+  })
+  await Promise.all(pending)
+  await pool.close()
+  latencies.sort((a, b) => a - b)
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
+  return { rps: latencies.length / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), errors }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> {
+  const out = new Map<string, LoadResult>()
+  for (const [name, list] of results) {
+    out.set(name, {
+      rps: median(list.map((r) => r.rps)),
+      p50: median(list.map((r) => r.p50)),
+      p99: median(list.map((r) => r.p99)),
+      errors: list.reduce((a, r) => a + r.errors, 0),
+    })
+  }
+  return out
+}
+
+/** Runs the gateway benchmark and prints the results (a Markdown table for docs/benchmarks.md). */
+export async function run(args: string[]): Promise<void> {
+  const opts = parseArgs(args)
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' }
+  const token = await new SignJWT({ scope: 'orders:read' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'bench-1' })
+    .setIssuer('bench')
+    .setAudience('gateway')
+    .setSubject('bench-client')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey)
+
+  const children: ChildProcess[] = []
+  try {
+    const up = await start('upstream', '', opts, { BENCH_JWKS: JSON.stringify({ keys: [jwk] }) })
+    children.push(up.child)
+    const upstreamUrl = `http://127.0.0.1:${up.port}`
+    const targets: Target[] = [{ name: 'direct', url: `${upstreamUrl}/orders/1`, headers: {}, child: up.child }]
+    for (const mode of ['fastify-proxy', 'sb-plain', 'sb-apikey', 'sb-jwt']) {
+      const s = await start(mode, upstreamUrl, opts)
+      children.push(s.child)
+      const headers: Record<string, string> = s.apiKey ? { 'x-api-key': s.apiKey } : mode === 'sb-jwt' ? { authorization: `Bearer ${token}` } : {}
+      targets.push({ name: mode, url: `http://127.0.0.1:${s.port}/orders/1`, headers, child: s.child })
+    }
+
+    console.log(`gateway benchmark: ${opts.rounds} interleaved rounds × ${opts.durationS}s, ${opts.connections} connections, load by ${(await findWrk()) ? 'wrk' : 'autocannon'}`)
+    for (const t of targets) {
+      const warm = await maxLoad(t, opts, 2)
+      if (warm.errors > 0) throw new Error(`${t.name}: ${warm.errors} failed requests during warm-up (check its setup)`)
+    }
+    const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]))
+    for (let round = 0; round < opts.rounds; round++) {
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length] as Target
+        const r = await maxLoad(t, opts)
+        results.get(t.name)?.push(r)
+        console.log(`  round ${round + 1} ${t.name.padEnd(14)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`)
+      }
+    }
+    const max = summarise(results)
+    const baseline = max.get('fastify-proxy')?.rps ?? NaN
+
+    const half = Math.floor((max.get('sb-plain')?.rps ?? 0) / 2)
+    const halfTargets = targets.filter((t) => ['direct', 'fastify-proxy', 'sb-plain', 'sb-apikey'].includes(t.name))
+    const halfResults = new Map<string, LoadResult[]>(halfTargets.map((t) => [t.name, []]))
+    for (let round = 0; round < opts.rounds; round++) {
+      for (let i = 0; i < halfTargets.length; i++) {
+        const t = halfTargets[(i + round) % halfTargets.length] as Target
+        halfResults.get(t.name)?.push(await fixedRate(t, half, opts.durationS))
+      }
+    }
+    const atHalf = summarise(halfResults)
+    const direct = atHalf.get('direct')
+
+    const many = await start('sb-1000', upstreamUrl, opts)
+    children.push(many.child)
+    const manyTarget: Target = { name: 'sb-1000', url: `http://127.0.0.1:${many.port}/orders/1`, headers: {}, child: many.child }
+    await maxLoad(manyTarget, opts, 2)
+    const rss1000 = await rss(many.child)
+    const plainChild = targets.find((t) => t.name === 'sb-plain')?.child
+    const rssPlain = plainChild ? await rss(plainChild) : NaN
+
+    const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MB`
+    const lines = [
+      '',
+      `| target | req/s (median) | × @fastify/http-proxy | p50 ms | p99 ms | p99 at ${half} req/s | added p99 vs direct |`,
+      '|---|---:|---:|---:|---:|---:|---:|',
+    ]
+    for (const t of targets) {
+      const m = max.get(t.name) as LoadResult
+      const h = atHalf.get(t.name)
+      const added = h && direct ? `${(h.p99 - direct.p99).toFixed(3)} ms` : '—'
+      lines.push(
+        `| ${t.name} | ${m.rps.toFixed(0)} | ${(m.rps / baseline).toFixed(2)} | ${m.p50} | ${m.p99} | ${h ? `${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
+      )
+    }
+    lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)
+    const errors = [...max.values(), ...atHalf.values()].reduce((a, r) => a + r.errors, 0)
+    if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
+    console.log(lines.join('\n'))
+  } finally {
+    await Promise.all(children.map((c) => stop(c)))
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+}
