@@ -22,11 +22,6 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    // node:test's describe()/it() return promises the runner tracks itself.
-    files: ['test/**'],
-    rules: { '@typescript-eslint/no-floating-promises': 'off' },
-  },
-  {
     // node:test's describe/it return promises the runner itself awaits.
     files: ['test/**'],
     rules: {
