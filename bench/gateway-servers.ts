@@ -32,6 +32,10 @@ function send(message: Record<string, unknown>): void {
 process.on('SIGINT', () => process.exit(0))
 process.on('message', (m: { cmd?: string }) => {
   if (m.cmd === 'rss') send({ rss: process.memoryUsage().rss })
+  if (m.cmd === 'cpu') {
+    const { user, system } = process.cpuUsage()
+    send({ cpuUs: user + system })
+  }
   if (m.cmd === 'exit') process.exit(0)
 })
 

@@ -109,6 +109,8 @@ export interface ClaimRequest {
   leaseMs: number
   /** Systems whose messages must not be claimed now (their circuit is open). */
   excludeSystems?: readonly string[]
+  /** Flows whose messages must not be claimed now (their concurrency is used up on this node). */
+  excludeFlows?: readonly string[]
 }
 
 /** A leased message: the delivery, its event, and the lease token that settles it. */

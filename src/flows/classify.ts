@@ -49,6 +49,8 @@ export interface ClassifyContext {
 const RETRYABLE = new Set([408, 425, 429])
 /** Errors raised before the request left: the target was not tried, so no attempt is spent. */
 const WAIT_CODES: ReadonlySet<string> = new Set(['SB_ERR_SYSTEM_CIRCUIT_OPEN', 'SB_ERR_SYSTEM_RATE_LIMITED'])
+/** Failures that retrying cannot fix (the request itself cannot be sent, the flow is gone). */
+const DEAD_CODES: ReadonlySet<string> = new Set(['SB_ERR_SYSTEM_REQUEST_INVALID', 'SB_ERR_FLOW_EXPRESSION', 'SB_ERR_FLOW_TARGET_PATH', 'SB_ERR_FLOW_UNKNOWN', 'SB_ERR_EVENT_INVALID', 'SB_ERR_EVENT_UNKNOWN_TOPIC'])
 /** Shortest wait for an open circuit / rate limit whose error carries no hint. */
 const DEFAULT_WAIT_MS = 1_000
 
@@ -80,7 +82,7 @@ function classifyError(error: unknown, ctx: ClassifyContext): Verdict {
     const delayMs = typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : DEFAULT_WAIT_MS
     return bound(ctx, { kind: 'wait', delayMs, code: error.code, message })
   }
-  if (error instanceof NonRetryableError) return dead('non-retryable', error.code, message)
+  if (error instanceof NonRetryableError || DEAD_CODES.has(error.code)) return dead('non-retryable', error.code, message)
   if (error instanceof RetryAfterError) return retry(ctx, error.code, message, Math.min(error.retryAfterMs, ctx.schedule.retryAfterCapMs))
   return retry(ctx, error.code, message)
 }

@@ -7,7 +7,8 @@
  * Failures before a response are thrown as SwitchboardErrors and answered as problems by the
  * route handler: circuit open 503 + Retry-After, unreachable 502, timeout 504.
  */
-import { pipeline, Transform, type Readable } from 'node:stream'
+import type { ServerResponse } from 'node:http'
+import { Transform, type Readable } from 'node:stream'
 import { SwitchboardError } from '../core/errors.js'
 import type { SystemClient, SystemResponse } from '../systems/index.js'
 import { bodyTooLarge } from './body.js'
@@ -57,18 +58,55 @@ function limited(source: Readable, limit: number, onExceeded: () => void): Reada
   return guard
 }
 
+/**
+ * Copies `body` into `res` with back-pressure; resolves when done. Lighter than
+ * `stream.pipeline` (no AbortController or end-of-stream watchers per response), which shows
+ * in profiles of the hot path. An error on either side destroys both: once the head is sent, a
+ * cut connection is the only honest signal left.
+ */
+function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    let finished = false
+    const finish = (): void => {
+      if (finished) return
+      finished = true
+      res.off('close', onClose)
+      res.off('drain', onDrain)
+      resolve()
+    }
+    const onDrain = (): void => {
+      body.resume()
+    }
+    const onClose = (): void => {
+      // The client went away before the end: stop reading from the system.
+      if (!body.readableEnded) body.destroy()
+      finish()
+    }
+    body.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) body.pause()
+    })
+    body.once('end', () => {
+      res.end()
+      finish()
+    })
+    body.once('error', () => {
+      res.destroy()
+      finish()
+    })
+    res.on('drain', onDrain)
+    res.once('close', onClose)
+  })
+}
+
 /** Writes the upstream response through unchanged (streaming); resolves when done. */
-export function streamResponse(x: Exchange, upstream: SystemResponse, headerOps: HeaderOps | undefined): Promise<number> {
+export async function streamResponse(x: Exchange, upstream: SystemResponse, headerOps: HeaderOps | undefined): Promise<number> {
   const headers = downstreamResponseHeaders(upstream.headers)
   headerOps?.(headers)
   mergeGatewayHeaders(headers, x)
   const status = upstream.statusCode
   x.res.writeHead(status, headers)
-  return new Promise((resolve) => {
-    // On error pipeline destroys both sides: the client sees a cut connection, the only honest
-    // signal once the head was sent.
-    pipeline(upstream.body, x.res, () => resolve(status))
-  })
+  await pipeBody(upstream.body, x.res)
+  return status
 }
 
 /** Compiles the proxy action of a route. */

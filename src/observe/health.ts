@@ -130,6 +130,11 @@ export class HealthTracker {
     return this.#entry(this.#pollers, name, () => ({ w: this.#window(POLLER_FIELDS, false), consecutive: 0, lastRunAt: null, lastOkAt: null, lastError: null }))
   }
 
+  /** How far back figures are kept: alert rules may not ask for longer windows. */
+  get retentionMs(): number {
+    return this.#retentionMs
+  }
+
   setQueueStatsProvider(provider: QueueStatsProvider | undefined): void {
     this.#stats.set(provider)
   }

@@ -7,6 +7,7 @@ export { installMetrics, createMetricsRegistry, type InstalledMetrics, type Metr
 export { metricsResponse, type MetricsResponse } from './metrics-endpoint.js'
 export { renderMetricsDocs } from './metrics-docs.js'
 export { METRIC_DEFS, type MetricDef } from './metric-defs.js'
+export { namesFromConfig, type ConfigNames } from './known-names.js'
 export type { FlowQueueStats, QueueStatsProvider } from './queue-stats.js'
 export { HealthTracker, type HealthOptions } from './health.js'
 export * from './health-types.js'

@@ -78,9 +78,9 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     cleanups.push(() => store.close())
     const migration = await store.migrate()
     if (migration.applied.length > 0) logger.info({ applied: migration.applied, current: migration.current }, 'store migrated')
-    const sync = await syncFromConfig(store, loaded)
-
+    // Refuse (production without a token) before changing anything in the store.
     const token = await resolveAdminToken({ configured: config.admin?.token, env, mode: config.mode ?? 'development', settings: store.settings })
+    const sync = await syncFromConfig(store, loaded)
 
     const started = await startMocks(config, loaded.dir, logger, options.anyPort === true)
     cleanups.push(() => started.close())
@@ -98,12 +98,14 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       },
       { limits, ...(options.version ? { version: options.version } : {}) },
     )
+    const servers = [admin]
     cleanups.push(() => closeWithin(admin, shutdownTimeoutMs))
     const adminUrl = await listenOn(admin, 'admin API', host, options.anyPort ? 0 : (options.listen?.admin ?? config.listen?.admin ?? 8081))
 
     let gatewayUrl: string | undefined
     if (role !== 'worker') {
       const gateway = buildGatewayPlaceholder(limits)
+      servers.push(gateway)
       cleanups.push(() => closeWithin(gateway, shutdownTimeoutMs))
       gatewayUrl = await listenOn(gateway, 'gateway', host, options.anyPort ? 0 : (options.listen?.gateway ?? config.listen?.gateway ?? 8080))
     }
@@ -127,10 +129,12 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
         (stopping ??= (async () => {
           shuttingDown = true
           logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: draining in-flight requests')
-          // Servers close together (each bounded), then mocks, then the store.
-          const serverCleanups = cleanups.splice(2)
-          await Promise.all(serverCleanups.map((fn) => fn().catch((err: unknown) => logger.error({ err }, 'error closing a server'))))
-          await unwind()
+          // The listeners drain together (each bounded by shutdownTimeout); then the mocks they
+          // may still have been calling, then the store.
+          await Promise.all(servers.map((app) => closeWithin(app, shutdownTimeoutMs).catch((err: unknown) => logger.error({ err }, 'error closing a server'))))
+          await started.close()
+          await store.close().catch((err: unknown) => logger.error({ err }, 'error closing the store'))
+          cleanups.length = 0
           logger.info('stopped')
           logger.flush()
         })()),

@@ -61,6 +61,12 @@
  *   whether it inserted, never a caught conflict (see "Transactions" above).
  */
 
+import type { DeliveryRepo, EventRepo } from './contract-events.js'
+
+// Events, deliveries and attempts (the event-flows repositories) are declared in their own file.
+export type * from './contract-events.js'
+export { DELIVERY_STATUSES } from './contract-events.js'
+
 export interface Store extends StoreTx {
   /** `sqlite` or `postgres`. */
   readonly kind: StoreKind
@@ -103,6 +109,8 @@ export interface StoreTx {
   readonly audit: AuditRepo
   readonly settings: SettingsRepo
   readonly quotas: QuotaRepo
+  readonly events: EventRepo
+  readonly deliveries: DeliveryRepo
 }
 
 // ---------------------------------------------------------------- consumers & keys

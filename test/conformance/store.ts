@@ -13,6 +13,7 @@ import { lifecycleCases } from './store/lifecycle.js'
 import { recordCases } from './store/records.js'
 import { counterCases } from './store/counters.js'
 import { transactionCases } from './store/transactions.js'
+import { eventCases } from './store/events.js'
 
 export type { StoreHarness } from './store/context.js'
 
@@ -56,5 +57,6 @@ export function describeStore(name: string, factory: (opts: { clock: Clock }) =>
     describe('api keys', () => keyCases(ctx))
     describe('revisions and audit', () => recordCases(ctx))
     describe('settings and quotas', () => counterCases(ctx))
+    describe('events and deliveries', () => eventCases(ctx))
   })
 }

@@ -133,3 +133,13 @@ describe('classifyAttempt: limits', () => {
     assert.equal(v.kind, 'retry')
   })
 })
+
+describe('classifyAttempt: codes that retrying cannot fix', () => {
+  it('dead-letters a request the client cannot send, and event/flow refusals, whatever their class', () => {
+    for (const code of ['SB_ERR_SYSTEM_REQUEST_INVALID', 'SB_ERR_FLOW_UNKNOWN', 'SB_ERR_EVENT_INVALID', 'SB_ERR_EVENT_UNKNOWN_TOPIC'] as const) {
+      const v = error(new SwitchboardError(code, 'x'))
+      assert.equal(v.kind, 'dead', code)
+      assert.equal((v as { code: string }).code, code)
+    }
+  })
+})

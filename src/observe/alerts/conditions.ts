@@ -15,6 +15,8 @@ import type { AlertSeverity, AlertSubject, ConditionKind, SubjectKind } from './
 /** What the evaluator reads; {@link HealthTracker} implements it. */
 export interface HealthSource {
   readonly clock: Clock
+  /** How far back window figures reach (a rule with a longer window would read truncated figures). */
+  readonly retentionMs: number
   systemNames(): string[]
   routeNames(): string[]
   flowNames(): string[]

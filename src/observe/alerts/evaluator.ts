@@ -45,6 +45,12 @@ export class AlertEvaluator {
     this.#notifier = options.notifier
     this.#clock = options.clock ?? options.source.clock
     this.#onError = options.onError
+    for (const r of options.rules) {
+      if (r.windowMs > options.source.retentionMs) {
+        // A wiring bug, not a config error: the tracker must be created with retentionMs ≥ every rule's window.
+        throw new RangeError(`alert ${r.id} reads a ${r.windowMs} ms window but the health figures are kept for ${options.source.retentionMs} ms`)
+      }
+    }
     const ids = new Set(options.rules.map((r) => r.id))
     // Instances of rules that no longer exist are dropped: nobody could resolve them.
     for (const s of options.restore ?? []) if (ids.has(s.alert)) this.#instances.set(s.key, { ...s })

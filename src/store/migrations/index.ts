@@ -4,10 +4,11 @@
  * Never edit or reorder a released entry (the ledger's checksums would reject the database).
  */
 import { foundation } from './001_foundation.js'
+import { eventFlows } from './002_event_flows.js'
 import type { Migration } from './migration.js'
 import { assertWellFormed } from './plan.js'
 
-export const MIGRATIONS: readonly Migration[] = [foundation]
+export const MIGRATIONS: readonly Migration[] = [foundation, eventFlows]
 
 assertWellFormed(MIGRATIONS)
 

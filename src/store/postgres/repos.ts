@@ -1,5 +1,7 @@
 /** The PostgreSQL repositories bound to one executor: the pool's, or one transaction's client. */
 import type { StoreTx } from '../contract.js'
+import { PgDeliveries } from './deliveries.js'
+import { PgEvents } from './events.js'
 import { PgApiKeys } from './api-keys.js'
 import { PgAudit } from './audit.js'
 import { PgConsumers } from './consumers.js'
@@ -16,5 +18,7 @@ export function pgRepos(x: PgExec): StoreTx {
     audit: new PgAudit(x),
     settings: new PgSettings(x),
     quotas: new PgQuotas(x),
+    events: new PgEvents(x),
+    deliveries: new PgDeliveries(x),
   }
 }

@@ -30,6 +30,8 @@ export class PgStore implements Store {
   readonly audit: StoreTx['audit']
   readonly settings: StoreTx['settings']
   readonly quotas: StoreTx['quotas']
+  readonly events: StoreTx['events']
+  readonly deliveries: StoreTx['deliveries']
 
   private readonly clock: Clock
   private readonly migrations: readonly Migration[]
@@ -57,6 +59,8 @@ export class PgStore implements Store {
     this.audit = repos.audit
     this.settings = repos.settings
     this.quotas = repos.quotas
+    this.events = repos.events
+    this.deliveries = repos.deliveries
   }
 
   /** Connects and checks the server answers; rejects with SB_ERR_STORE_UNAVAILABLE. */

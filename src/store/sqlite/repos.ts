@@ -1,5 +1,7 @@
 /** The SQLite repositories bound to one executor: the Store's, or one transaction's. */
 import type { StoreTx } from '../contract.js'
+import { SqliteDeliveries } from './deliveries.js'
+import { SqliteEvents } from './events.js'
 import { SqliteApiKeys } from './api-keys.js'
 import { SqliteAudit } from './audit.js'
 import { SqliteConsumers } from './consumers.js'
@@ -16,5 +18,7 @@ export function sqliteRepos(x: SqliteExec): StoreTx {
     audit: new SqliteAudit(x),
     settings: new SqliteSettings(x),
     quotas: new SqliteQuotas(x),
+    events: new SqliteEvents(x),
+    deliveries: new SqliteDeliveries(x),
   }
 }

@@ -35,6 +35,8 @@ export class SqliteStore implements Store {
   readonly audit: StoreTx['audit']
   readonly settings: StoreTx['settings']
   readonly quotas: StoreTx['quotas']
+  readonly events: StoreTx['events']
+  readonly deliveries: StoreTx['deliveries']
 
   private readonly gate = new SerialGate()
   private readonly clock: Clock
@@ -55,6 +57,8 @@ export class SqliteStore implements Store {
     this.audit = repos.audit
     this.settings = repos.settings
     this.quotas = repos.quotas
+    this.events = repos.events
+    this.deliveries = repos.deliveries
   }
 
   /** Opens `path` (absolute, or `:memory:`); rejects with SB_ERR_STORE_UNAVAILABLE. */

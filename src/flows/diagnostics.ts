@@ -1,0 +1,43 @@
+/**
+ * Event-flow instrumentation on `node:diagnostics_channel`. Metrics, logs and traces subscribe
+ * (src/observe); publishers check `hasSubscribers` first, so with nobody listening nothing is
+ * allocated. Labels are bounded: flow ids and systems come from the config.
+ */
+import diagnostics from 'node:diagnostics_channel'
+
+/** One group commit: how many events it stored and how many of them were duplicates. */
+export const FLOWS_PUBLISH_CHANNEL = 'switchboard:flows:publish'
+export interface FlowsPublishMessage {
+  events: number
+  duplicates: number
+}
+
+/** One settled delivery claim (after an attempt, a filter skip, or an error before the request). */
+export const FLOWS_DELIVERY_CHANNEL = 'switchboard:flows:delivery'
+export interface FlowsDeliveryMessage {
+  flowId: string
+  system: string | null
+  /** What happened to the delivery. */
+  outcome: 'delivered' | 'skipped' | 'retry' | 'wait' | 'dead'
+  /** HTTP status of the attempt, if one was made and answered. */
+  status: number | null
+  errorCode: string | null
+  /** Attempt latency (0 when no request was made). */
+  latencyMs: number
+  /** Time from event acceptance to this outcome. */
+  ageMs: number
+  /** Attempt number (the delivery's attempt count). */
+  attempt: number
+}
+
+/** A target answered 410 Gone: the flow's target is flagged until the config changes. */
+export const FLOWS_TARGET_GONE_CHANNEL = 'switchboard:flows:target-gone'
+export interface FlowsTargetGoneMessage {
+  flowId: string
+  system: string
+  path: string
+}
+
+export const publishBatchChannel = diagnostics.channel(FLOWS_PUBLISH_CHANNEL)
+export const deliveryChannel = diagnostics.channel(FLOWS_DELIVERY_CHANNEL)
+export const targetGoneChannel = diagnostics.channel(FLOWS_TARGET_GONE_CHANNEL)

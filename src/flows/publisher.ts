@@ -1,0 +1,213 @@
+/**
+ * Publishing: validate an event against its topic's schema, then commit it with one delivery
+ * per flow subscribed to the topic — event and deliveries in the same transaction — and only
+ * then resolve. "Accepted means durable": a resolved publish survives a crash.
+ *
+ * Group commit: publishes arriving together share one transaction. The first publish of an idle
+ * publisher waits at most `maxWaitMs` (default 1 ms) for company; a batch is flushed at once
+ * when it reaches `maxBatch`; publishes arriving while a commit is in flight form the next
+ * batch, flushed as soon as it ends. Durability then costs one fsync per batch, not per event.
+ * If a batch fails, its events are retried one transaction each, so one bad event (say, a value
+ * the database refuses) fails alone.
+ *
+ * Dedupe: an event whose source id was already accepted on its topic (within the topic's
+ * `dedupeWindow`) resolves `{ duplicate: true }` with the original event's id and creates no
+ * deliveries — decided by the store's unique constraint inside the same transaction.
+ *
+ * Filters are evaluated at delivery time, not here: ingest stays cheap and constant-cost, a
+ * fixed filter applies to everything still queued, and an expression error surfaces as a
+ * visible dead delivery rather than a refused publish. A delivery the filter rejects ends
+ * `skipped`.
+ */
+import type { Bus } from '../bus/contract.js'
+import { systemClock, type Clock } from '../core/clock.js'
+import { SwitchboardError } from '../core/errors.js'
+import { newId } from '../core/ids.js'
+import type { NewDelivery, NewEvent, Store } from '../store/contract.js'
+import { publishBatchChannel } from './diagnostics.js'
+import type { FlowSet } from './flow-set.js'
+
+/** One event to publish (structurally the gateway's `PublishRequest`). */
+export interface PublishInput {
+  topic: string
+  /** The source's id (e.g. `webhook-id`): dedupe key within the topic. */
+  id?: string | undefined
+  /** Ordering key (flows with `ordering: key` keep one in flight per key). */
+  key?: string | undefined
+  body: unknown
+  headers?: Record<string, string> | undefined
+  requestId?: string | undefined
+  traceparent?: string | undefined
+}
+
+export interface PublishResult {
+  /** The stored event's id (the original one for a duplicate). */
+  id: string
+  duplicate: boolean
+}
+
+export interface PublisherOptions {
+  clock?: Clock
+  /** Most events per transaction (default 256). */
+  maxBatch?: number
+  /** How long the first event of a batch waits for others (default 1 ms). */
+  maxWaitMs?: number
+  /** Largest violations list returned for an invalid event (default 20). */
+  maxViolations?: number
+}
+
+interface Pending {
+  event: NewEvent
+  resolve(r: PublishResult): void
+  reject(err: unknown): void
+}
+
+const MAX_ID_LENGTH = 200
+
+export class Publisher {
+  private readonly clock: Clock
+  private readonly maxBatch: number
+  private readonly maxWaitMs: number
+  private readonly maxViolations: number
+  private queue: Pending[] = []
+  private timer: NodeJS.Timeout | undefined
+  private committing: Promise<void> | undefined
+  private closed = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private flows: FlowSet,
+    options: PublisherOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.maxBatch = options.maxBatch ?? 256
+    this.maxWaitMs = options.maxWaitMs ?? 1
+    this.maxViolations = options.maxViolations ?? 20
+  }
+
+  /** Swap in a new config's flows (publishes already queued use the new set at commit). */
+  setFlows(flows: FlowSet): void {
+    this.flows = flows
+  }
+
+  /**
+   * Resolves once the event and its deliveries are committed. Rejects with
+   * SB_ERR_EVENT_UNKNOWN_TOPIC (404), SB_ERR_EVENT_INVALID (422, `details.violations`) — nothing
+   * stored — or a store error (5xx: nothing accepted, the caller may retry with the same id).
+   */
+  publish(input: PublishInput): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(new SwitchboardError('SB_ERR_EVENT_PUBLISHER_CLOSED', 'the publisher is stopping; the event was not accepted'))
+    let event: NewEvent
+    try {
+      event = this.check(input)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise<PublishResult>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject })
+      if (this.committing) return // flushed when the commit in flight ends
+      if (this.queue.length >= this.maxBatch) this.flushNow()
+      else this.timer ??= setTimeout(() => this.flushNow(), this.maxWaitMs)
+    })
+  }
+
+  /** Refuse new events, commit the queued ones, wait for the commit in flight. */
+  async close(): Promise<void> {
+    this.closed = true
+    if (!this.committing && this.queue.length > 0) this.flushNow()
+    while (this.committing) await this.committing
+  }
+
+  private check(input: PublishInput): NewEvent {
+    const topic = this.flows.topics.get(input.topic)
+    if (topic === undefined) throw new SwitchboardError('SB_ERR_EVENT_UNKNOWN_TOPIC', `unknown topic ${JSON.stringify(input.topic)}`)
+    const violations: Array<{ path: string; message: string }> = []
+    for (const [what, v] of [['id', input.id], ['key', input.key]] as const) {
+      if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH)) {
+        violations.push({ path: `(${what})`, message: `the event ${what} must be a string of 1 to ${MAX_ID_LENGTH} characters` })
+      }
+    }
+    if (input.body === undefined) violations.push({ path: '/', message: 'the event has no body' })
+    else if (topic.validate && !topic.validate(input.body)) {
+      for (const e of topic.validate.errors ?? []) violations.push({ path: e.instancePath || '/', message: e.message ?? 'is invalid' })
+    }
+    if (violations.length > 0) {
+      throw new SwitchboardError('SB_ERR_EVENT_INVALID', `the event does not match topic "${input.topic}": ${violations[0]?.path} ${violations[0]?.message}`, {
+        details: { violations: violations.slice(0, this.maxViolations) },
+      })
+    }
+    const now = this.clock.now()
+    return {
+      id: newId(now),
+      topic: input.topic,
+      sourceId: input.id ?? null,
+      key: input.key ?? null,
+      body: input.body,
+      headers: input.headers ?? {},
+      requestId: input.requestId ?? null,
+      traceparent: input.traceparent ?? null,
+      createdAt: now,
+    }
+  }
+
+  private flushNow(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const batch = this.queue.splice(0, this.maxBatch)
+    if (batch.length === 0) return
+    this.committing = this.commit(batch).finally(() => {
+      this.committing = undefined
+      // Whatever queued during the commit has waited long enough.
+      if (this.queue.length > 0) this.flushNow()
+    })
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.write(batch.map((p) => p.event))
+      batch.forEach((p, i) => p.resolve(results[i] as PublishResult))
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err)
+        return
+      }
+      // Isolate the culprit: each event in its own transaction.
+      for (const p of batch) {
+        try {
+          p.resolve(((await this.write([p.event])) as [PublishResult])[0])
+        } catch (e) {
+          p.reject(e)
+        }
+      }
+    }
+    this.bus.wake()
+  }
+
+  private async write(events: NewEvent[]): Promise<PublishResult[]> {
+    const flows = this.flows
+    const results = await this.store.transaction(async (tx) => {
+      const stored = await tx.events.insertMany(events)
+      const deliveries: NewDelivery[] = []
+      stored.forEach((r, i) => {
+        if (r.duplicate) return
+        const e = events[i] as NewEvent
+        for (const f of flows.subscribers(e.topic)) {
+          deliveries.push({
+            id: newId(e.createdAt),
+            eventId: e.id,
+            flowId: f.id,
+            system: f.target?.system ?? null,
+            orderingKey: f.ordering === 'key' ? (e.key ?? null) : null,
+            nextAt: e.createdAt,
+            createdAt: e.createdAt,
+          })
+        }
+      })
+      if (deliveries.length > 0) await this.bus.enqueue(tx, deliveries)
+      return stored
+    })
+    if (publishBatchChannel.hasSubscribers) publishBatchChannel.publish({ events: events.length, duplicates: results.filter((r) => r.duplicate).length })
+    return results
+  }
+}
