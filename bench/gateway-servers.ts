@@ -11,7 +11,8 @@
  *   sb-1000             Switchboard: 1,000 routes loaded (for RSS), plus the plain route
  */
 import { createServer } from 'node:http'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,7 +31,24 @@ function send(message: Record<string, unknown>): void {
 
 // A clean exit (not death by signal) lets --cpu-prof write its profile.
 process.on('SIGINT', () => process.exit(0))
-process.on('message', (m: { cmd?: string }) => {
+let profiler: Session | undefined
+async function profile(cmd: string, file: string | undefined): Promise<void> {
+  if (cmd === 'profile-start') {
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  } else if (profiler) {
+    const { profile: result } = await profiler.post('Profiler.stop')
+    await writeFile(file ?? `profiles/${process.pid}.cpuprofile`, JSON.stringify(result))
+    profiler.disconnect()
+    profiler = undefined
+  }
+  send({ profiled: cmd })
+}
+
+process.on('message', (m: { cmd?: string; file?: string }) => {
+  if (m.cmd === 'profile-start' || m.cmd === 'profile-stop') void profile(m.cmd, m.file)
   if (m.cmd === 'rss') send({ rss: process.memoryUsage().rss })
   if (m.cmd === 'cpu') {
     const { user, system } = process.cpuUsage()

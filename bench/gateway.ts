@@ -1,6 +1,7 @@
 /**
  * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 3] [--connections 50]
- * [--profile]`, or directly `npx tsx bench/gateway.ts …`.
+ * [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
+ * (the project is built into node_modules/.cache/switchboard-bench first) unless `--tsx`.
  *
  * On loopback, every server in its own single process (bench/gateway-servers.ts) and the load
  * generator in this one:
@@ -18,8 +19,10 @@
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { access } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
+import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
@@ -30,6 +33,8 @@ interface LoadResult {
   p50: number
   p99: number
   errors: number
+  /** CPU time (user + system) the measured server spent per request, in µs; NaN when unknown. */
+  cpuUsPerReq: number
 }
 
 interface AutocannonResult {
@@ -54,6 +59,8 @@ interface Options {
   rounds: number
   connections: number
   profile: boolean
+  /** Run the servers from TypeScript through tsx instead of compiled JavaScript. */
+  tsx: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -62,15 +69,36 @@ function parseArgs(args: string[]): Options {
     const v = i === -1 ? undefined : Number(args[i + 1])
     return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback
   }
-  return { durationS: get('duration', 5), rounds: get('rounds', 3), connections: get('connections', 50), profile: args.includes('--profile') }
+  return {
+    durationS: get('duration', 5),
+    rounds: get('rounds', 3),
+    connections: get('connections', 50),
+    profile: args.includes('--profile'),
+    tsx: args.includes('--tsx'),
+  }
 }
 
-const SERVERS = fileURLToPath(new URL('./gateway-servers.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+// Inside node_modules so the compiled files resolve their dependencies from the project.
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'switchboard-bench')
+let serversEntry = fileURLToPath(new URL('./gateway-servers.ts', import.meta.url))
+
+/**
+ * Compiles the project so the servers run as production does (plain JavaScript, no loader
+ * thread, no esbuild name-keeping helpers). Type errors elsewhere do not stop the emit.
+ */
+async function compile(): Promise<void> {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const args = [tsc, '-p', join(ROOT, 'tsconfig.json'), '--outDir', BUILD_DIR, '--noEmit', 'false', '--declaration', 'false', '--sourceMap', 'false']
+  await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }).catch(() => undefined)
+  serversEntry = join(BUILD_DIR, 'bench', 'gateway-servers.js')
+  await access(serversEntry)
+}
 
 async function start(mode: string, arg: string, opts: Options, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; apiKey?: string }> {
-  const execArgv = ['--import', 'tsx']
-  if (opts.profile && mode.startsWith('sb-')) execArgv.push('--cpu-prof', '--cpu-prof-dir=profiles', `--cpu-prof-name=${mode}.cpuprofile`)
-  const child = fork(SERVERS, [mode, arg], { execArgv, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const execArgv = opts.tsx ? ['--import', 'tsx'] : []
+  if (opts.profile && mode.startsWith('sb-')) execArgv.push('--cpu-prof', '--cpu-prof-dir=profiles')
+  const child = fork(serversEntry, [mode, arg], { execArgv, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
@@ -78,6 +106,12 @@ async function start(mode: string, arg: string, opts: Options, env: Record<strin
     }),
   ])) as [{ port: number; apiKey?: string }]
   return { child, port: message.port, ...(message.apiKey ? { apiKey: message.apiKey } : {}) }
+}
+
+async function cpuUs(child: ChildProcess): Promise<number> {
+  child.send({ cmd: 'cpu' })
+  const [m] = (await once(child, 'message')) as [{ cpuUs: number }]
+  return m.cpuUs
 }
 
 async function rss(child: ChildProcess): Promise<number> {
@@ -112,8 +146,20 @@ function wrkMs(value: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n
 }
 
-/** Closed-loop max load: wrk when installed, else autocannon. Latencies in ms. */
+/**
+ * Closed-loop max load, with the CPU time the server spent per request — on a shared machine
+ * that figure is steadier than req/s, which also depends on what else gets the cores.
+ */
 async function maxLoad(t: Target, opts: Options, durationS = opts.durationS): Promise<LoadResult> {
+  const before = t.child ? await cpuUs(t.child) : NaN
+  const r = await closedLoop(t, opts, durationS)
+  const after = t.child ? await cpuUs(t.child) : NaN
+  r.cpuUsPerReq = (after - before) / (r.rps * durationS)
+  return r
+}
+
+/** wrk when installed, else autocannon. Latencies in ms. */
+async function closedLoop(t: Target, opts: Options, durationS: number): Promise<LoadResult> {
   const wrk = await findWrk()
   if (wrk) {
     const headerArgs = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`])
@@ -124,10 +170,10 @@ async function maxLoad(t: Target, opts: Options, durationS = opts.durationS): Pr
       return m ? wrkMs(m[1] as string, m[2] as string) : NaN
     }
     const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
-    return { rps, p50: pct('50'), p99: pct('99'), errors }
+    return { rps, p50: pct('50'), p99: pct('99'), errors, cpuUsPerReq: NaN }
   }
   const r = await autocannon({ url: t.url, connections: opts.connections, duration: durationS, headers: t.headers })
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx }
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, cpuUsPerReq: NaN }
 }
 
 /** Open-loop load at a fixed rate; latency from the scheduled send time, in ms with µs resolution. */
@@ -160,8 +206,9 @@ async function fixedRate(t: Target, rate: number, durationS: number): Promise<Lo
           ),
         )
       }
+      // Sleep until the next send is due (a busy loop here would steal a core from the servers).
       if (sent >= total) resolve()
-      else setImmediate(tick)
+      else setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()))
     }
     tick()
   })
@@ -169,7 +216,7 @@ async function fixedRate(t: Target, rate: number, durationS: number): Promise<Lo
   await pool.close()
   latencies.sort((a, b) => a - b)
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-  return { rps: latencies.length / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), errors }
+  return { rps: latencies.length / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), errors, cpuUsPerReq: NaN }
 }
 
 function median(values: number[]): number {
@@ -186,6 +233,7 @@ function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> 
       p50: median(list.map((r) => r.p50)),
       p99: median(list.map((r) => r.p99)),
       errors: list.reduce((a, r) => a + r.errors, 0),
+      cpuUsPerReq: median(list.map((r) => r.cpuUsPerReq)),
     })
   }
   return out
@@ -194,6 +242,7 @@ function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> 
 /** Runs the gateway benchmark and prints the results (a Markdown table for docs/benchmarks.md). */
 export async function run(args: string[]): Promise<void> {
   const opts = parseArgs(args)
+  if (!opts.tsx) await compile()
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' }
   const token = await new SignJWT({ scope: 'orders:read' })
@@ -218,7 +267,9 @@ export async function run(args: string[]): Promise<void> {
       targets.push({ name: mode, url: `http://127.0.0.1:${s.port}/orders/1`, headers, child: s.child })
     }
 
-    console.log(`gateway benchmark: ${opts.rounds} interleaved rounds × ${opts.durationS}s, ${opts.connections} connections, load by ${(await findWrk()) ? 'wrk' : 'autocannon'}`)
+    console.log(
+      `gateway benchmark: ${opts.rounds} interleaved rounds × ${opts.durationS}s, ${opts.connections} connections, load by ${(await findWrk()) ? 'wrk' : 'autocannon'}, servers ${opts.tsx ? 'via tsx' : 'compiled'}`,
+    )
     for (const t of targets) {
       const warm = await maxLoad(t, opts, 2)
       if (warm.errors > 0) throw new Error(`${t.name}: ${warm.errors} failed requests during warm-up (check its setup)`)
@@ -229,7 +280,9 @@ export async function run(args: string[]): Promise<void> {
         const t = targets[(i + round) % targets.length] as Target
         const r = await maxLoad(t, opts)
         results.get(t.name)?.push(r)
-        console.log(`  round ${round + 1} ${t.name.padEnd(14)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`)
+        console.log(
+          `  round ${round + 1} ${t.name.padEnd(14)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${r.cpuUsPerReq.toFixed(0)} µs CPU/req${r.errors ? `  errors ${r.errors}` : ''}`,
+        )
       }
     }
     const max = summarise(results)
@@ -258,15 +311,15 @@ export async function run(args: string[]): Promise<void> {
     const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MB`
     const lines = [
       '',
-      `| target | req/s (median) | × @fastify/http-proxy | p50 ms | p99 ms | p99 at ${half} req/s | added p99 vs direct |`,
-      '|---|---:|---:|---:|---:|---:|---:|',
+      `| target | req/s (median) | × @fastify/http-proxy | server CPU µs/req | p50 ms | p99 ms | p99 at ${half} req/s | added p99 vs direct |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     ]
     for (const t of targets) {
       const m = max.get(t.name) as LoadResult
       const h = atHalf.get(t.name)
       const added = h && direct ? `${(h.p99 - direct.p99).toFixed(3)} ms` : '—'
       lines.push(
-        `| ${t.name} | ${m.rps.toFixed(0)} | ${(m.rps / baseline).toFixed(2)} | ${m.p50} | ${m.p99} | ${h ? `${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
+        `| ${t.name} | ${m.rps.toFixed(0)} | ${(m.rps / baseline).toFixed(2)} | ${m.cpuUsPerReq.toFixed(0)} | ${m.p50} | ${m.p99} | ${h ? `${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
       )
     }
     lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { LoadedConfig } from '../config/load.js'
 import type { Store } from '../store/contract.js'
+import type { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
 
 export interface AdminDeps {
@@ -15,6 +16,11 @@ export interface AdminDeps {
   effectiveBaseUrls: ReadonlyMap<string, readonly string[]>
   /** Running mock systems by system name. */
   mocks: ReadonlyMap<string, MockSystem>
+  /**
+   * The running systems layer (circuit state and passive health of each base URL). Without it,
+   * `/v1/systems` shows no circuit and `/v1/systems/{name}/circuit` answers 503.
+   */
+  systems?: Systems
   /** Checks an admin bearer token in constant time (see {@link resolveAdminToken}). */
   verifyToken(token: string): boolean
   /** True once a graceful shutdown has begun: /readyz turns 503 so load balancers drain. */

@@ -66,7 +66,7 @@ function operation(r: CollectedRoute, method: string): Record<string, unknown> {
   op.operationId = typeof s.operationId === 'string' ? s.operationId : defaultOperationId(method, r.url)
   const parameters = [...params(s.params, 'path'), ...params(s.querystring, 'query')]
   if (parameters.length > 0) op.parameters = parameters
-  if (s.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: plain(s.body) } } }
+  if (s.body !== undefined) op.requestBody = { required: s.bodyOptional !== true, content: { 'application/json': { schema: plain(s.body) } } }
   const responses: Record<string, unknown> = {}
   for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
     const desc = (schema as { description?: string }).description ?? (status.startsWith('2') ? 'Success' : 'Error')

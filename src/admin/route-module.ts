@@ -19,6 +19,8 @@ declare module 'fastify' {
     description?: string
     tags?: readonly string[]
     operationId?: string
+    /** The request body may be left out (it is then validated as `{}`). */
+    bodyOptional?: boolean
     /** Left out of /openapi.json. */
     hide?: boolean
   }

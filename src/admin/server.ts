@@ -32,12 +32,17 @@ export async function buildAdminServer(deps: AdminDeps, options: AdminServerOpti
     // Requests are logged once, at debug, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
+    // Long parameters reach the route's schema (a 400 naming the limit) rather than a bare 414.
+    routerOptions: { maxParamLength: 1000 },
     // A client-sent X-Request-Id is kept when it is short and plain (it ends up in logs).
     genReqId: (req) => {
       const sent = req.headers['x-request-id']
       return typeof sent === 'string' && REQUEST_ID_RE.test(sent) ? sent : newRequestId()
     },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    // Errors the router raises before any route runs (a path parameter over the length limit,
+    // bad percent-encoding) are problem+json too, not fastify's own JSON.
+    frameworkErrors: (err, req, reply) => sendProblem(reply, toSwitchboardError(err, { validationCode: 'SB_ERR_ADMIN_BAD_REQUEST' }), req.url),
   }) as unknown as FastifyInstance
 
   const routes = collectRoutes(app)
@@ -48,6 +53,10 @@ export async function buildAdminServer(deps: AdminDeps, options: AdminServerOpti
     if (!m?.[1] || !deps.verifyToken(m[1])) {
       throw new SwitchboardError('SB_ERR_ADMIN_UNAUTHORIZED', m ? 'the admin token is not valid' : 'an admin bearer token is required')
     }
+  })
+  // Routes whose body is optional (`schema.bodyOptional`) validate a missing body as `{}`.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.bodyOptional === true) req.body = {}
   })
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id)

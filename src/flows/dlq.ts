@@ -85,8 +85,8 @@ export class DeadLetters {
       changed += (await this.store.deliveries.replay(ids, this.clock.now())).length
       this.bus.wake()
       options.onProgress?.(changed)
-      // Pace: `chunk` deliveries per chunk/rate seconds.
-      const pause = (chunk / rate) * 1000 - (this.clock.now() - started)
+      // Pace: n deliveries take n/rate seconds.
+      const pause = (ids.length / rate) * 1000 - (this.clock.now() - started)
       if (pause > 0) await sleep(pause, options.signal)
       return !options.signal?.aborted
     })

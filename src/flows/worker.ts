@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../core/clock.js'
 import { isSwitchboardError } from '../core/errors.js'
 import type { DeliveryClient } from './attempt.js'
 import { deliver, type DeliverDeps } from './deliver.js'
-import type { CompiledFlow, FlowSet } from './flow-set.js'
+import type { FlowSet } from './flow-set.js'
 import type { PublishInput, PublishResult } from './publisher.js'
 import { Redactor } from './redact.js'
 
@@ -59,7 +59,9 @@ const quiet: WorkerLogger = { warn: () => undefined, error: () => undefined }
 interface Running {
   claim: Claim
   abort: AbortController
+  /** Settles when the delivery is over (or was released unstarted). */
   done: Promise<void>
+  finish: () => void
   /** Released at shutdown: whatever the delivery ends with, it must not settle. */
   released: boolean
 }
@@ -73,7 +75,10 @@ export class Worker {
   private readonly pollMs: number
   private readonly deps: DeliverDeps
   private readonly running = new Map<string, Running>()
+  /** Deliveries running per flow. */
   private readonly perFlow = new Map<string, number>()
+  /** Claimed deliveries waiting for a slot of their flow, in claim order. */
+  private readonly waiting = new Map<string, Running[]>()
   private readonly watched = new Set<string>()
   private readonly flagged = new Map<string, string>()
   private readonly stopping = new AbortController()
@@ -144,6 +149,8 @@ export class Worker {
       r.released = true
       r.abort.abort(new Error('worker stopping'))
     }
+    for (const queue of this.waiting.values()) for (const r of queue) r.finish()
+    this.waiting.clear()
     if (left.length > 0) await this.bus.release(left.map((r) => r.claim)).catch((err: unknown) => this.logger.error({ err }, 'releasing deliveries at shutdown failed; their leases will expire'))
     await Promise.allSettled(left.map((r) => r.done))
     clearInterval(this.heartbeat)
@@ -171,26 +178,45 @@ export class Worker {
     }
   }
 
+  /**
+   * Track a claim; start it now if its flow has a free slot, else queue it behind the flow's
+   * running deliveries (its lease is renewed meanwhile). A claim holds at most a batch more
+   * than a flow's concurrency, because full flows are excluded from the next claims.
+   */
   private spawn(claim: Claim): void {
-    const flow: CompiledFlow | undefined = this.flows.flows.get(claim.delivery.flowId)
-    const r: Running = { claim, abort: new AbortController(), done: Promise.resolve(), released: false }
+    let finish: () => void = () => undefined
+    const done = new Promise<void>((resolve) => (finish = resolve))
+    const r: Running = { claim, abort: new AbortController(), done, finish, released: false }
     this.running.set(claim.delivery.id, r)
-    this.perFlow.set(claim.delivery.flowId, (this.perFlow.get(claim.delivery.flowId) ?? 0) + 1)
+    const flowId = claim.delivery.flowId
+    const flow = this.flows.flows.get(flowId)
+    const active = this.perFlow.get(flowId) ?? 0
+    if (active < (flow?.concurrency ?? 1)) this.begin(r)
+    else this.waiting.set(flowId, [...(this.waiting.get(flowId) ?? []), r])
+  }
+
+  private begin(r: Running): void {
+    const { claim } = r
+    const flowId = claim.delivery.flowId
+    this.perFlow.set(flowId, (this.perFlow.get(flowId) ?? 0) + 1)
     const deps: DeliverDeps = { ...this.deps, bus: this.guardedBus(r) }
-    r.done = deliver(claim, flow, deps, r.abort.signal)
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          if (isSwitchboardError(err) && err.code === 'SB_ERR_BUS_LEASE_LOST') return
-          if (r.released) return
-          this.logger.warn({ err, delivery: claim.delivery.id }, 'settling a delivery failed; it is retried when its lease expires')
-        },
-      )
+    const work = r.released ? Promise.resolve() : deliver(claim, this.flows.flows.get(flowId), deps, r.abort.signal).then(() => undefined)
+    void work
+      .catch((err: unknown) => {
+        if (isSwitchboardError(err) && err.code === 'SB_ERR_BUS_LEASE_LOST') return
+        if (r.released) return
+        this.logger.warn({ err, delivery: claim.delivery.id }, 'settling a delivery failed; it is retried when its lease expires')
+      })
       .finally(() => {
         this.running.delete(claim.delivery.id)
-        const n = (this.perFlow.get(claim.delivery.flowId) ?? 1) - 1
-        if (n > 0) this.perFlow.set(claim.delivery.flowId, n)
-        else this.perFlow.delete(claim.delivery.flowId)
+        const n = (this.perFlow.get(flowId) ?? 1) - 1
+        if (n > 0) this.perFlow.set(flowId, n)
+        else this.perFlow.delete(flowId)
+        const queue = this.waiting.get(flowId)
+        const next = queue?.shift()
+        if (queue?.length === 0) this.waiting.delete(flowId)
+        if (next) this.begin(next)
+        r.finish()
         this.bus.wake() // a slot is free
       })
   }
@@ -228,10 +254,13 @@ export class Worker {
     return open
   }
 
-  /** Flows at their concurrency on this node. */
+  /** Flows at their concurrency on this node (running plus waiting for a slot). */
   private fullFlows(): string[] {
     const full: string[] = []
-    for (const [id, n] of this.perFlow) if (n >= (this.flows.flows.get(id)?.concurrency ?? Number.POSITIVE_INFINITY)) full.push(id)
+    for (const [id, f] of this.flows.flows) {
+      const held = (this.perFlow.get(id) ?? 0) + (this.waiting.get(id)?.length ?? 0)
+      if (held >= f.concurrency) full.push(id)
+    }
     return full
   }
 

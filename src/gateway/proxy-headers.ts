@@ -19,7 +19,8 @@ function isHopByHop(name: string): boolean {
 
 /** Extra header names listed in a Connection header (lower-case), or undefined when none. */
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined
+  // The usual values name no extra header: skip the split on the hot path.
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined
   const joined = Array.isArray(value) ? value.join(',') : value
   let names: Set<string> | undefined
   for (const token of joined.split(',')) {

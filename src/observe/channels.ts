@@ -18,11 +18,14 @@ export const GATEWAY_REQUEST_CHANNEL = 'switchboard:gateway:request'
 export const SYSTEM_CALL_CHANNEL = 'switchboard:system:call'
 /** One message per circuit breaker state change (published by `src/systems/diagnostics.ts`). */
 export const CIRCUIT_TRANSITION_CHANNEL = 'switchboard:circuit:transition'
-/** One message per accepted event (published by the flows layer when it commits an event). */
-export const EVENT_PUBLISHED_CHANNEL = 'switchboard:event:published'
-/** One message per finished delivery attempt (published by the flows worker). */
-export const DELIVERY_ATTEMPT_CHANNEL = 'switchboard:delivery:attempt'
-/** One message per poller run (published by the flows poller). */
+/** One message per group commit of events (published by `src/flows/publisher.ts`). */
+export const EVENT_PUBLISHED_CHANNEL = 'switchboard:flows:publish'
+/** One message per settled delivery claim (published by `src/flows/deliver.ts`). */
+export const DELIVERY_ATTEMPT_CHANNEL = 'switchboard:flows:delivery'
+/**
+ * One message per poller run. Not published yet: the flows layer's pollers are to publish
+ * {@link PollerRunEvent} on this name.
+ */
 export const POLLER_RUN_CHANNEL = 'switchboard:poller:run'
 
 export const OBSERVED_CHANNELS = [
@@ -37,7 +40,12 @@ export type ObservedChannel = (typeof OBSERVED_CHANNELS)[number]
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
 export type CircuitStateName = 'closed' | 'open' | 'half-open'
-export type DeliveryOutcome = 'delivered' | 'retried' | 'dead'
+/**
+ * What processing a delivery claim led to: `retry` an attempt failed and another is scheduled;
+ * `wait` no request went out (circuit open, outbound rate limit) and it is tried later;
+ * `skipped` the flow's filter said no; `dead` it went to the dead-letter queue.
+ */
+export type DeliveryOutcome = 'delivered' | 'skipped' | 'retry' | 'wait' | 'dead'
 
 export interface GatewayRequestEvent {
   /** Route id from the config, or `(none)` when no route matched. */
@@ -74,19 +82,31 @@ export interface CircuitTransitionEvent {
 }
 
 export interface EventPublishedEvent {
-  topic: string
-  /** `true` when the event id was already seen: accepted again, not delivered again. */
-  duplicate: boolean
+  /** Events committed by the group commit. */
+  events: number
+  /** Of those, events whose id was already seen: accepted again, not delivered again. */
+  duplicates: number
+  /**
+   * The topic, when the batch holds one topic. Publishers should send one message per topic of a
+   * batch; without it the events count under topic `(unknown)`.
+   */
+  topic?: string
 }
 
 export interface DeliveryAttemptEvent {
-  flow: string
+  flowId: string
   /** Target system (`null` for a flow that republishes to a topic). */
   system: string | null
-  /** `retried`: the attempt failed and another is scheduled; `dead`: it went to the DLQ. */
   outcome: DeliveryOutcome
-  durationMs: number
+  /** HTTP status of the attempt, if one was made and answered. */
+  status: number | null
   errorCode: string | null
+  /** Attempt latency in ms (0 when no request was made). */
+  latencyMs: number
+  /** Time from the event's acceptance to this outcome, in ms. */
+  ageMs: number
+  /** The delivery's attempt count. */
+  attempt: number
 }
 
 export interface PollerRunEvent {
@@ -117,11 +137,12 @@ type Rec = Record<string, unknown>
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null
 const isStr = (v: unknown): v is string => typeof v === 'string'
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v)
 const isOptStrOrNull = (v: unknown): boolean => v === undefined || isStrOrNull(v)
 const STATUS_CLASSES = new Set(['1xx', '2xx', '3xx', '4xx', '5xx'])
 const CIRCUIT_STATES = new Set(['closed', 'open', 'half-open'])
-const OUTCOMES = new Set(['delivered', 'retried', 'dead'])
+const OUTCOMES = new Set(['delivered', 'skipped', 'retry', 'wait', 'dead'])
 
 /** Shape checks, one per channel (the message is an untrusted `unknown`). */
 const GUARDS: Record<ObservedChannel, (m: Rec) => boolean> = {
@@ -130,9 +151,17 @@ const GUARDS: Record<ObservedChannel, (m: Rec) => boolean> = {
   [SYSTEM_CALL_CHANNEL]: (m) =>
     isStr(m.system) && isStr(m.method) && (m.statusCode === null || isNum(m.statusCode)) && isStrOrNull(m.errorCode) && isNum(m.durationMs),
   [CIRCUIT_TRANSITION_CHANNEL]: (m) => isStr(m.system) && CIRCUIT_STATES.has(m.from as string) && CIRCUIT_STATES.has(m.to as string) && isNum(m.at),
-  [EVENT_PUBLISHED_CHANNEL]: (m) => isStr(m.topic) && typeof m.duplicate === 'boolean',
-  [DELIVERY_ATTEMPT_CHANNEL]: (m) => isStr(m.flow) && isStrOrNull(m.system) && OUTCOMES.has(m.outcome as string) && isNum(m.durationMs) && isStrOrNull(m.errorCode),
-  [POLLER_RUN_CHANNEL]: (m) => isStr(m.poller) && typeof m.ok === 'boolean' && isNum(m.items) && (m.durationMs === undefined || isNum(m.durationMs)) && isOptStrOrNull(m.errorCode),
+  [EVENT_PUBLISHED_CHANNEL]: (m) => isCount(m.events) && isCount(m.duplicates) && (m.duplicates as number) <= (m.events as number) && (m.topic === undefined || isStr(m.topic)),
+  [DELIVERY_ATTEMPT_CHANNEL]: (m) =>
+    isStr(m.flowId) &&
+    isStrOrNull(m.system) &&
+    OUTCOMES.has(m.outcome as string) &&
+    (m.status === null || isNum(m.status)) &&
+    isStrOrNull(m.errorCode) &&
+    isNum(m.latencyMs) &&
+    isNum(m.ageMs) &&
+    isNum(m.attempt),
+  [POLLER_RUN_CHANNEL]: (m) => isStr(m.poller) && typeof m.ok === 'boolean' && isCount(m.items) && (m.durationMs === undefined || isNum(m.durationMs)) && isOptStrOrNull(m.errorCode),
 }
 
 const HANDLER_OF: Record<ObservedChannel, keyof Omit<ChannelHandlers, 'malformed' | 'handlerError'>> = {

@@ -49,6 +49,8 @@ export interface FlowFigures {
   delivered: number
   /** Attempts that failed and will be retried. */
   failed: number
+  /** Deliveries put back without a request (circuit open, outbound rate limit); not errors of the flow. */
+  deferred: number
   /** Deliveries moved to the dead-letter queue. */
   dead: number
   /** (failed + dead) / attempts; null without attempts. */

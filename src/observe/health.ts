@@ -25,7 +25,7 @@ import {
   type RouteFigures,
   type SystemFigures,
 } from './health-types.js'
-import { callCounts, callFailed, callOutcome } from './labels.js'
+import { callCounts, callFailed, callOutcome, deliveryAttempted, DELIVERY_OUTCOME_LABEL } from './labels.js'
 import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
 import { RollingWindow } from './window.js'
 
@@ -52,7 +52,7 @@ export interface HealthOptions {
 
 const SYSTEM_FIELDS = ['calls', 'failures', 'refused'] as const
 const ROUTE_FIELDS = ['requests', 'errors'] as const
-const FLOW_FIELDS = ['delivered', 'retried', 'dead'] as const
+const FLOW_FIELDS = ['delivered', 'retried', 'deferred', 'dead'] as const
 const POLLER_FIELDS = ['runs', 'failures'] as const
 
 interface SystemState {
@@ -106,7 +106,7 @@ export class HealthTracker {
   }
 
   #window<F extends string>(fields: readonly F[], latency: boolean): RollingWindow<F> {
-    return new RollingWindow(fields, { slotMs: this.#slotMs, retentionMs: this.#retentionMs, latency })
+    return new RollingWindow(fields, { slotMs: this.#slotMs, retentionMs: this.#retentionMs, latency, latencyRetentionMs: this.windowMs })
   }
 
   /** Get-or-create with the entity cap; undefined past the cap. */
@@ -177,11 +177,13 @@ export class HealthTracker {
   }
 
   recordDeliveryAttempt(e: DeliveryAttemptEvent): void {
-    const w = this.#flow(e.flow)
+    // A filter skip is the flow working as configured: not a figure of its health.
+    if (e.outcome === 'skipped') return
+    const w = this.#flow(e.flowId)
     if (w === undefined) return
     const now = this.clock.now()
-    w.add(now, e.outcome)
-    w.observe(now, e.durationMs)
+    w.add(now, DELIVERY_OUTCOME_LABEL[e.outcome])
+    if (deliveryAttempted(e)) w.observe(now, e.latencyMs)
   }
 
   recordPollerRun(e: PollerRunEvent): void {
@@ -270,11 +272,12 @@ export class HealthTracker {
   flowFigures(flow: string, stats?: FlowQueueStats, windowMs = this.windowMs): FlowFigures {
     const now = this.clock.now()
     const w = this.#flows.get(flow)
-    const t = w?.totals(now, windowMs) ?? { delivered: 0, retried: 0, dead: 0 }
+    const t = w?.totals(now, windowMs) ?? { delivered: 0, retried: 0, deferred: 0, dead: 0 }
     return {
       flow,
       delivered: t.delivered,
       failed: t.retried,
+      deferred: t.deferred,
       dead: t.dead,
       errorRate: ratio(t.retried + t.dead, t.delivered + t.retried + t.dead),
       p95Ms: w?.quantile(now, 0.95, windowMs) ?? null,

@@ -4,7 +4,7 @@
  * publisher must never create series without limit. Values are mapped to a closed vocabulary, or
  * kept up to a cap and then folded into `other`.
  */
-import type { SystemCallEvent } from './channels.js'
+import type { DeliveryAttemptEvent, DeliveryOutcome, SystemCallEvent } from './channels.js'
 
 /** The label value for everything past a {@link BoundedLabel}'s cap. */
 export const OVERFLOW_LABEL = 'other'
@@ -113,4 +113,21 @@ export function callCounts(outcome: CallOutcome): boolean {
 
 export function callFailed(outcome: CallOutcome, statusCode: number | null): boolean {
   return outcome === 'server_error' || outcome === 'timeout' || outcome === 'unreachable' || outcome === 'error' || statusCode === 429
+}
+
+/** The flows layer's outcomes as past-tense labels. */
+export const DELIVERY_OUTCOME_LABEL = {
+  delivered: 'delivered',
+  retry: 'retried',
+  wait: 'deferred',
+  skipped: 'skipped',
+  dead: 'dead',
+} as const satisfies Record<DeliveryOutcome, string>
+
+/**
+ * Whether processing the delivery sent a request (so its latency is an attempt's): a skip or a
+ * wait sends none, nor does a dead-letter for a failing expression.
+ */
+export function deliveryAttempted(e: Pick<DeliveryAttemptEvent, 'outcome' | 'status' | 'latencyMs'>): boolean {
+  return (e.outcome === 'delivered' || e.outcome === 'retry' || e.outcome === 'dead') && (e.status !== null || e.latencyMs > 0)
 }

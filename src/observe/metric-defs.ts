@@ -23,6 +23,9 @@ const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 /** Delivery attempts include slow targets and long timeouts: 10 ms … 2 min. */
 const ATTEMPT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
+/** Event acceptance to delivery, retries included: 50 ms … 6 h. */
+const AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600]
+
 const def = <T extends Record<string, MetricDef>>(t: T): T => t
 
 export const METRIC_DEFS = def({
@@ -80,31 +83,39 @@ export const METRIC_DEFS = def({
   eventsPublished: {
     name: 'switchboard_events_published_total',
     type: 'counter',
-    help: 'Events accepted (committed), by topic; duplicates included.',
+    help: 'Events accepted (committed), by topic; duplicates included (`(unknown)` when the publisher did not say).',
     labelNames: ['topic'],
-    source: 'switchboard:event:published',
+    source: 'switchboard:flows:publish',
   },
   eventsDuplicate: {
     name: 'switchboard_events_duplicates_total',
     type: 'counter',
     help: 'Accepted events whose id had already been seen (not delivered again), by topic.',
     labelNames: ['topic'],
-    source: 'switchboard:event:published',
+    source: 'switchboard:flows:publish',
   },
-  deliveryAttempts: {
-    name: 'switchboard_delivery_attempts_total',
+  deliveryOutcomes: {
+    name: 'switchboard_delivery_outcomes_total',
     type: 'counter',
-    help: 'Finished delivery attempts, by flow and outcome (`delivered`; `retried`: failed, another attempt is scheduled; `dead`: moved to the dead-letter queue).',
+    help: 'Deliveries processed, by flow and outcome: `delivered`; `retried` (an attempt failed, another is scheduled); `deferred` (no request sent: circuit open or outbound rate limit; tried later); `skipped` (the flow filter said no); `dead` (moved to the dead-letter queue).',
     labelNames: ['flow', 'outcome'],
-    source: 'switchboard:delivery:attempt',
+    source: 'switchboard:flows:delivery',
   },
   deliveryDuration: {
     name: 'switchboard_delivery_attempt_duration_seconds',
     type: 'histogram',
-    help: 'Duration of a delivery attempt, by flow and outcome.',
+    help: 'Duration of the delivery attempts that sent a request, by flow and outcome (`delivered`, `retried`, `dead`).',
     labelNames: ['flow', 'outcome'],
     buckets: ATTEMPT_BUCKETS,
-    source: 'switchboard:delivery:attempt',
+    source: 'switchboard:flows:delivery',
+  },
+  deliveryAge: {
+    name: 'switchboard_delivery_age_seconds',
+    type: 'histogram',
+    help: 'Time from an event being accepted to its delivery, by flow (end-to-end latency, retries included).',
+    labelNames: ['flow'],
+    buckets: AGE_BUCKETS,
+    source: 'switchboard:flows:delivery',
   },
   queueDepth: {
     name: 'switchboard_flow_queue_depth',

@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { subscribeChannels, type ChannelHandlers, type CircuitStateName } from './channels.js'
-import { BoundedLabel, callOutcome, methodLabel, rejectionReason } from './labels.js'
+import { BoundedLabel, callOutcome, deliveryAttempted, DELIVERY_OUTCOME_LABEL, methodLabel, rejectionReason } from './labels.js'
 import { METRIC_DEFS, REMOVED_DEFAULT_METRICS, type MetricDef } from './metric-defs.js'
 import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
 
@@ -44,6 +44,8 @@ export interface InstalledMetrics {
 }
 
 const seconds = (ms: number): number => Math.max(0, ms) / 1000
+
+const UNKNOWN_TOPIC = '(unknown)'
 
 const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 }
 
@@ -96,8 +98,9 @@ export function createMetricsRegistry(stats: SharedQueueStats = new SharedQueueS
     circuitTransitions: counter(registry, D.circuitTransitions),
     eventsPublished: counter(registry, D.eventsPublished),
     eventsDuplicate: counter(registry, D.eventsDuplicate),
-    deliveryAttempts: counter(registry, D.deliveryAttempts),
+    deliveryOutcomes: counter(registry, D.deliveryOutcomes),
     deliveryDuration: histogram(registry, D.deliveryDuration),
+    deliveryAge: histogram(registry, D.deliveryAge),
     queueDepth: gauge(registry, D.queueDepth, fromStats((s) => s.pending)),
     oldestPendingAge: gauge(registry, D.oldestPendingAge, fromStats((s) => Math.max(0, s.oldestPendingAgeMs ?? 0) / 1000)),
     dlqDepth: gauge(registry, D.dlqDepth, fromStats((s) => s.dead)),
@@ -129,6 +132,8 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
   // Series for configured names exist before the first event, so `rate()` and alerts on
   // "no traffic yet" behave, and a dashboard lists every system from the start.
   for (const s of known.systems ?? []) m.circuitState.set({ system: system.value(s) }, 0)
+  for (const t of known.topics ?? []) m.eventsPublished.inc({ topic: topic.value(t) }, 0)
+  for (const f of known.flows ?? []) for (const outcome of ['delivered', 'retried', 'dead']) m.deliveryOutcomes.inc({ flow: flow.value(f), outcome }, 0)
 
   const handlers: ChannelHandlers = {
     gatewayRequest(e) {
@@ -152,14 +157,16 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
       m.circuitTransitions.inc({ system: s, from: e.from, to: e.to })
     },
     eventPublished(e) {
-      const t = topic.value(e.topic)
-      m.eventsPublished.inc({ topic: t })
-      if (e.duplicate) m.eventsDuplicate.inc({ topic: t })
+      const t = topic.value(e.topic ?? UNKNOWN_TOPIC)
+      if (e.events > 0) m.eventsPublished.inc({ topic: t }, e.events)
+      if (e.duplicates > 0) m.eventsDuplicate.inc({ topic: t }, e.duplicates)
     },
     deliveryAttempt(e) {
-      const f = flow.value(e.flow)
-      m.deliveryAttempts.inc({ flow: f, outcome: e.outcome })
-      m.deliveryDuration.observe({ flow: f, outcome: e.outcome }, seconds(e.durationMs))
+      const f = flow.value(e.flowId)
+      const outcome = DELIVERY_OUTCOME_LABEL[e.outcome]
+      m.deliveryOutcomes.inc({ flow: f, outcome })
+      if (deliveryAttempted(e)) m.deliveryDuration.observe({ flow: f, outcome }, seconds(e.latencyMs))
+      if (e.outcome === 'delivered') m.deliveryAge.observe({ flow: f }, seconds(e.ageMs))
     },
     pollerRun(e) {
       const p = poller.value(e.poller)

@@ -84,10 +84,14 @@ export function injectTraceparent(ctx: Context, headers: Record<string, string> 
   return headers
 }
 
-/** The context a stored carrier continues (ROOT_CONTEXT when it is missing or invalid). */
-export function contextFromCarrier(carrier: TraceCarrier | null | undefined): Context {
+/**
+ * The context a stored carrier continues (ROOT_CONTEXT when it is missing or invalid). A bare
+ * string is a `traceparent` (what the event store keeps).
+ */
+export function contextFromCarrier(carrier: TraceCarrier | string | null | undefined): Context {
   if (!carrier) return ROOT_CONTEXT
-  const sc = parseTraceparent(carrier.traceparent, carrier.tracestate)
+  const c = typeof carrier === 'string' ? { traceparent: carrier } : carrier
+  const sc = parseTraceparent(c.traceparent, c.tracestate)
   return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc)
 }
 

@@ -89,8 +89,11 @@ export function startPublishSpan(parent: Context, input: PublishSpanInput, trace
 }
 
 export interface DeliverySpanInput {
-  /** The carrier stored with the event at publish time (null/undefined: a new trace starts). */
-  carrier: TraceCarrier | null | undefined
+  /**
+   * The carrier stored with the event at publish time, or its bare `traceparent` string
+   * (null/undefined: a new trace starts).
+   */
+  carrier: TraceCarrier | string | null | undefined
   flow: string
   /** Target system (absent for a flow that republishes). */
   system?: string | undefined

@@ -1,20 +1,21 @@
 /**
  * Wires a Switchboard node from a config file: load and validate the config (refusing to start
  * when it is invalid), open and migrate the store, sync config into it, start mock systems,
- * resolve the admin token, and listen. Roles: `all` (everything), `gateway` (admin + gateway),
- * `worker` (admin + background work, no gateway listener).
+ * build the systems layer and the gateway, resolve the admin token, and listen. Roles: `all`
+ * (everything), `gateway` (admin + gateway), `worker` (admin + background work, no gateway).
  */
 import { buildAdminServer } from '../admin/server.js'
 import { adminTokenBanner, resolveAdminToken, type AdminTokenSource } from '../admin/token.js'
 import { loadConfig, type LoadedConfig } from '../config/load.js'
 import { durationMs } from '../core/duration.js'
 import { httpLimitsFromConfig } from '../core/http-limits.js'
+import { createGateway, type EventPublisher, type Gateway } from '../gateway/index.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import type { Store } from '../store/contract.js'
 import { openStore } from '../store/open.js'
+import { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
-import { buildGatewayPlaceholder } from './gateway-placeholder.js'
-import { closeWithin, listenOn } from './listen.js'
+import { closeWithin, listenOn, urlFor } from './listen.js'
 import { startMocks } from './mocks.js'
 import { syncFromConfig } from './sync.js'
 import { startupSummary } from './summary.js'
@@ -52,8 +53,16 @@ export interface Hub {
   /** Where calls to each system go: a mock's URL for mocked systems, else the configured URLs. */
   readonly effectiveBaseUrls: ReadonlyMap<string, string[]>
   readonly mocks: ReadonlyMap<string, MockSystem>
+  /** Outbound clients (pools, circuit breakers, rate limits), shared by the gateway and the flows. */
+  readonly systems: Systems
+  /** Undefined for the worker role. */
+  readonly gateway: Gateway | undefined
   readonly adminTokenSource: AdminTokenSource
-  /** Stops accepting, lets in-flight requests finish (bounded by `server.shutdownTimeout`), closes the store. Idempotent. */
+  /**
+   * Stops accepting on every listener, lets in-flight requests finish (bounded by
+   * `server.shutdownTimeout`), then closes the gateway, the systems' pools, the mocks and the
+   * store, in that order. Idempotent.
+   */
   stop(): Promise<void>
 }
 
@@ -66,8 +75,9 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   const limits = httpLimitsFromConfig(config.server)
   const shutdownTimeoutMs = durationMs(config.server?.shutdownTimeout ?? '10s')
   const host = options.listen?.host ?? config.listen?.host ?? '127.0.0.1'
+  const portOf = (which: 'admin' | 'gateway', fallback: number) => (options.anyPort ? 0 : (options.listen?.[which] ?? config.listen?.[which] ?? fallback))
 
-  // Everything started so far, closed in reverse when a later step fails or on stop().
+  // Everything started so far, closed in reverse when a later step fails.
   const cleanups: Array<() => Promise<void>> = []
   const unwind = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
@@ -84,6 +94,15 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
 
     const started = await startMocks(config, loaded.dir, logger, options.anyPort === true)
     cleanups.push(() => started.close())
+    const systems = Systems.fromConfig(config.systems ?? {}, { effectiveBaseUrls: started.effectiveBaseUrls })
+    cleanups.push(() => systems.close())
+
+    // The event layer plugs in here: once the flows runtime exists, pass its publisher so
+    // publish routes accept events (until then they answer 503 SB_ERR_GATEWAY_PUBLISH_FAILED).
+    const publisher: EventPublisher | undefined = undefined
+    // Compiled before anything listens: a bad route fails the start with nothing exposed.
+    const gateway = role === 'worker' ? undefined : await createGateway({ config, configDir: loaded.dir, systems, store, publisher, logger })
+    if (gateway) cleanups.push(() => gateway.close())
 
     let shuttingDown = false
     const admin = await buildAdminServer(
@@ -92,29 +111,48 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
         config: () => loaded,
         effectiveBaseUrls: started.effectiveBaseUrls,
         mocks: started.mocks,
+        systems,
         verifyToken: token.verify,
         isShuttingDown: () => shuttingDown,
         logger,
       },
       { limits, ...(options.version ? { version: options.version } : {}) },
     )
-    const servers = [admin]
     cleanups.push(() => closeWithin(admin, shutdownTimeoutMs))
-    const adminUrl = await listenOn(admin, 'admin API', host, options.anyPort ? 0 : (options.listen?.admin ?? config.listen?.admin ?? 8081))
-
-    let gatewayUrl: string | undefined
-    if (role !== 'worker') {
-      const gateway = buildGatewayPlaceholder(limits)
-      servers.push(gateway)
-      cleanups.push(() => closeWithin(gateway, shutdownTimeoutMs))
-      gatewayUrl = await listenOn(gateway, 'gateway', host, options.anyPort ? 0 : (options.listen?.gateway ?? config.listen?.gateway ?? 8080))
-    }
+    const adminUrl = await listenOn(admin, 'admin API', host, portOf('admin', 8081))
+    const gatewayUrl = gateway ? urlFor(host, (await gateway.listen(portOf('gateway', 8080), host)).port) : undefined
 
     if (token.generated !== undefined) (options.stderr ?? process.stderr).write(adminTokenBanner(token.generated, adminUrl))
-    const summary = startupSummary({ role, adminUrl, gatewayUrl, store, config, revision: sync.revision, mocks: started.mocks.size, tokenSource: token.source })
+    const summary = startupSummary({
+      role,
+      adminUrl,
+      gatewayUrl,
+      store,
+      config,
+      revision: sync.revision,
+      mocks: started.mocks.size,
+      tokenSource: token.source,
+      servedRoutes: gateway?.routes.length ?? 0,
+    })
     logger.info(summary.fields, summary.message)
 
+    // A listener stops accepting, drains (bounded) and then runs its own close — for the
+    // gateway that releases its key cache poller and rate-limit timers.
+    const listeners = [admin, ...(gateway ? [{ close: () => gateway.close(), server: gateway.app.server }] : [])]
     let stopping: Promise<void> | undefined
+    const stop = async () => {
+      shuttingDown = true
+      logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: draining in-flight requests')
+      const step = (what: string, fn: () => Promise<unknown>) => fn().catch((err: unknown) => logger.error({ err }, `error closing ${what}`))
+      await Promise.all(listeners.map((l) => step('a listener', () => closeWithin(l, shutdownTimeoutMs))))
+      // Nothing calls out any more: close the pools, then the mocks they called, then the store.
+      await step('the systems', () => systems.close())
+      await step('the mock systems', () => started.close())
+      await step('the store', () => store.close())
+      cleanups.length = 0
+      logger.info('stopped')
+      logger.flush()
+    }
     return {
       role,
       config: loaded,
@@ -124,20 +162,10 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       gatewayUrl,
       effectiveBaseUrls: started.effectiveBaseUrls,
       mocks: started.mocks,
+      systems,
+      gateway,
       adminTokenSource: token.source,
-      stop: () =>
-        (stopping ??= (async () => {
-          shuttingDown = true
-          logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: draining in-flight requests')
-          // The listeners drain together (each bounded by shutdownTimeout); then the mocks they
-          // may still have been calling, then the store.
-          await Promise.all(servers.map((app) => closeWithin(app, shutdownTimeoutMs).catch((err: unknown) => logger.error({ err }, 'error closing a server'))))
-          await started.close()
-          await store.close().catch((err: unknown) => logger.error({ err }, 'error closing the store'))
-          cleanups.length = 0
-          logger.info('stopped')
-          logger.flush()
-        })()),
+      stop: () => (stopping ??= stop()),
     }
   } catch (err) {
     await unwind()

@@ -12,9 +12,13 @@ export async function listenOn(app: FastifyInstance, what: string, host: string,
     throw new SwitchboardError('SB_ERR_HTTP_LISTEN_FAILED', `${what} cannot listen on ${host}:${port}: ${reason}`, { cause: err })
   }
   const address = app.server.address()
-  const actualPort = typeof address === 'object' && address !== null ? address.port : port
+  return urlFor(host, typeof address === 'object' && address !== null ? address.port : port)
+}
+
+/** The URL a client on this machine uses to reach `host:port` (wildcard hosts → loopback). */
+export function urlFor(host: string, port: number): string {
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
-  return `http://${shownHost}:${actualPort}`
+  return `http://${shownHost}:${port}`
 }
 
 export { closeGracefully as closeWithin } from '../core/http-limits.js'

@@ -11,6 +11,8 @@ export interface SummaryInput {
   revision: number | undefined
   mocks: number
   tokenSource: string
+  /** Routes the gateway of this node serves (0 for the worker role). */
+  servedRoutes: number
 }
 
 export function startupSummary(input: SummaryInput): { message: string; fields: Record<string, unknown> } {
@@ -25,9 +27,11 @@ export function startupSummary(input: SummaryInput): { message: string; fields: 
   }
   const listening = [`admin ${input.adminUrl}`, ...(input.gatewayUrl ? [`gateway ${input.gatewayUrl}`] : [])].join(', ')
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`
+  const publishRoutes = (c.routes ?? []).filter((r) => r.publish !== undefined).length
+  const served = input.gatewayUrl ? '' : ' (not served: no gateway on this node)'
   const message =
     `switchboard started (role ${input.role}, mode ${c.mode ?? 'development'}): ${listening}; store ${input.store.description}; ` +
-    `${n(counts.systems, 'system')} (${input.mocks} mocked), ${n(counts.consumers, 'consumer')}, ${n(counts.routes, 'route')}, ${n(counts.topics, 'topic')}, ${n(counts.flows, 'flow')}`
+    `${n(counts.systems, 'system')} (${input.mocks} mocked), ${n(counts.consumers, 'consumer')}, ${n(counts.routes, 'route')}${served}, ${n(counts.topics, 'topic')}, ${n(counts.flows, 'flow')}`
   return {
     message,
     fields: {
@@ -40,6 +44,9 @@ export function startupSummary(input: SummaryInput): { message: string; fields: 
       adminToken: input.tokenSource,
       mocks: input.mocks,
       ...counts,
+      servedRoutes: input.servedRoutes,
+      proxyRoutes: counts.routes - publishRoutes,
+      publishRoutes,
     },
   }
 }

@@ -6,6 +6,7 @@ import { buildAdminServer, type AdminServerOptions } from '../../src/admin/serve
 import { resolveAdminToken } from '../../src/admin/token.js'
 import type { AdminDeps } from '../../src/admin/deps.js'
 import type { MockSystem } from '../../src/systems/mock/server.js'
+import { Systems } from '../../src/systems/index.js'
 import type { FastifyInstance } from 'fastify'
 
 export const TOKEN = 'test-admin-token-0123456789'
@@ -30,23 +31,34 @@ export interface Fixture {
   app: FastifyInstance
   store: Store
   loaded: LoadedConfig
+  systems: Systems
   close(): Promise<void>
 }
 
-export async function adminFixture(options: AdminServerOptions & { mocks?: Map<string, MockSystem>; shuttingDown?: () => boolean } = {}): Promise<Fixture> {
-  const loaded = await loadConfig('/virtual/switchboard.yaml', { text: CONFIG, env: { ADMIN_TOKEN: TOKEN, CRM_TOKEN: SECRET } })
+export interface FixtureOptions extends AdminServerOptions {
+  mocks?: Map<string, MockSystem>
+  shuttingDown?: () => boolean
+  /** YAML appended to {@link CONFIG} (e.g. a `routes:` block). */
+  extraConfig?: string
+}
+
+export async function adminFixture(options: FixtureOptions = {}): Promise<Fixture> {
+  const loaded = await loadConfig('/virtual/switchboard.yaml', { text: CONFIG + (options.extraConfig ?? ''), env: { ADMIN_TOKEN: TOKEN, CRM_TOKEN: SECRET } })
   const store = await openStore('sqlite::memory:')
   await store.migrate()
   await store.consumers.upsert({ name: 'partner-acme', source: 'config', scopes: ['orders:read'] })
   const token = await resolveAdminToken({ configured: loaded.config.admin?.token, env: {}, mode: 'development', settings: store.settings })
+  const effectiveBaseUrls = new Map([
+    ['crm', ['https://crm.example.com']],
+    ['billing', ['https://b1.example.com', 'https://b2.example.com']],
+  ])
+  const systems = Systems.fromConfig(loaded.config.systems ?? {}, { effectiveBaseUrls })
   const deps: AdminDeps = {
     store,
     config: () => loaded,
-    effectiveBaseUrls: new Map([
-      ['crm', ['https://crm.example.com']],
-      ['billing', ['https://b1.example.com', 'https://b2.example.com']],
-    ]),
+    effectiveBaseUrls,
     mocks: options.mocks ?? new Map(),
+    systems,
     verifyToken: token.verify,
     ...(options.shuttingDown ? { isShuttingDown: options.shuttingDown } : {}),
   }
@@ -56,8 +68,10 @@ export async function adminFixture(options: AdminServerOptions & { mocks?: Map<s
     app,
     store,
     loaded,
+    systems,
     close: async () => {
       await app.close()
+      await systems.close()
       await store.close().catch(() => undefined)
     },
   }

@@ -21,7 +21,12 @@ const EXPECTED = [
   'get /v1/config/revisions/{id}',
   'get /v1/audit',
   'get /v1/consumers',
+  'post /v1/consumers/{name}/keys',
+  'get /v1/keys',
+  'delete /v1/keys/{id}',
+  'get /v1/routes',
   'get /v1/systems',
+  'get /v1/systems/{name}/circuit',
   'get /v1/systems/{name}/mock/requests',
   'delete /v1/systems/{name}/mock/requests',
 ]
@@ -76,6 +81,17 @@ describe('GET /openapi.json', () => {
         if (!isPublic) assert.ok(op.responses['401'], `${method} ${path} documents 401`)
       }
     }
+  })
+
+  it('documents key creation: optional body, 201 with the key, 404 problem', () => {
+    const op = doc.paths['/v1/consumers/{name}/keys']?.post as unknown as {
+      requestBody: { required: boolean; content: Record<string, { schema: { properties: Record<string, unknown> } }> }
+      responses: Record<string, { content: Record<string, { schema: { properties?: Record<string, unknown> } }> }>
+    }
+    assert.equal(op.requestBody.required, false)
+    assert.ok(op.requestBody.content['application/json']?.schema.properties.label)
+    assert.ok(op.responses['201']?.content['application/json']?.schema.properties?.key)
+    assert.ok(op.responses['404']?.content['application/problem+json'])
   })
 
   it('contains only schemas that compile as JSON Schema 2020-12', () => {

@@ -172,6 +172,7 @@ describe('admin API', () => {
         owner: 'partnerships',
         description: null,
         quota: { limit: 10, per: '1d' },
+        keys: { active: 0, revoked: 0 },
         createdAt: undefined,
         updatedAt: undefined,
       })

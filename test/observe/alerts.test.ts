@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/core/clock.js'
 import { isSwitchboardError } from '../../src/core/errors.js'
 import type { AlertConfig } from '../../src/config/spec/alert.js'
 import { HealthTracker } from '../../src/observe/health.js'
-import { compileAlerts, type AlertsConfig } from '../../src/observe/alerts/conditions.js'
+import { compileAlerts, longestWindowMs, type AlertsConfig } from '../../src/observe/alerts/conditions.js'
 import { AlertEvaluator } from '../../src/observe/alerts/evaluator.js'
 import type { AlertNotification, AlertNotifier } from '../../src/observe/alerts/types.js'
 import type { FlowQueueStats } from '../../src/observe/queue-stats.js'
@@ -137,7 +137,7 @@ describe('AlertEvaluator', () => {
 
   it('fires at once with no `for`, and ticks that overlap do not double-notify', async () => {
     const { health, notifier, evaluator } = setup([{ id: 'err', when: { flowErrorRate: { flow: 'to-invoice', above: 0.5, minAttempts: 2 } }, channels: ['ops'] }])
-    for (let i = 0; i < 3; i++) health.recordDeliveryAttempt({ flow: 'to-invoice', system: 'inv', outcome: 'retried', durationMs: 1, errorCode: null })
+    for (let i = 0; i < 3; i++) health.recordDeliveryAttempt({ flowId: 'to-invoice', system: 'inv', outcome: 'retry', status: 503, errorCode: null, latencyMs: 1, ageMs: 10, attempt: 1 })
     const [a, b] = await Promise.all([evaluator.tick(), evaluator.tick()])
     assert.equal(a, b, 'the second call joined the running tick')
     assert.equal(notifier.sent.length, 1)
@@ -232,6 +232,22 @@ describe('AlertEvaluator', () => {
     await evaluator.tick()
     assert.equal(errors.length, 1)
     assert.deepEqual(notifier.sent.map((n) => n.alert), ['ok'])
+  })
+
+  it('reads rate windows longer than 5 minutes when the tracker retains them, and refuses wiring that would truncate them', async () => {
+    const rules = alerts({ id: 'slow-burn', when: { flowErrorRate: { flow: 'to-invoice', above: 0.5, window: '30m', minAttempts: 2 } }, channels: ['ops'] })
+    const clock = new ManualClock()
+    const notifier = new RecordingNotifier()
+    assert.throws(() => new AlertEvaluator({ rules, source: new HealthTracker({ clock }), notifier }), RangeError)
+    const health = new HealthTracker({ clock, retentionMs: longestWindowMs(rules) })
+    const evaluator = new AlertEvaluator({ rules, source: health, notifier })
+    const dead = { flowId: 'to-invoice', system: 'inv', outcome: 'dead' as const, status: 400, errorCode: null, latencyMs: 1, ageMs: 10, attempt: 1 }
+    health.recordDeliveryAttempt(dead)
+    clock.advance(20 * 60_000)
+    health.recordDeliveryAttempt(dead)
+    await evaluator.tick()
+    assert.equal(notifier.sent[0]?.summary, 'flow to-invoice: attempt error rate 100% (2 of 2) over 30m, threshold 50%')
+    assert.equal((await health.summary()).flows.find((f) => f.flow === 'to-invoice')?.dead, 1, 'the summary keeps its 5-minute window')
   })
 
   it('fires when a failing system opens its circuit, driven through the health tracker', async () => {

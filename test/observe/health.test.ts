@@ -119,10 +119,14 @@ describe('HealthTracker', () => {
   it('judges flows on attempts, dead letters, DLQ depth and the oldest pending delivery', async () => {
     let stats: FlowQueueStats[] = [{ flow: 'to-invoice', pending: 0, oldestPendingAgeMs: null, dead: 0 }]
     const { h } = tracker({ queueStats: async () => stats })
-    const attempt = (outcome: 'delivered' | 'retried' | 'dead') => h.recordDeliveryAttempt({ flow: 'to-invoice', system: 'inv', outcome, durationMs: 5, errorCode: null })
+    const attempt = (outcome: 'delivered' | 'retry' | 'wait' | 'skipped' | 'dead') =>
+      h.recordDeliveryAttempt({ flowId: 'to-invoice', system: 'inv', outcome, status: outcome === 'delivered' ? 200 : null, errorCode: null, latencyMs: 5, ageMs: 5, attempt: 1 })
     for (let i = 0; i < 20; i++) attempt('delivered')
+    for (let i = 0; i < 20; i++) attempt('skipped')
+    for (let i = 0; i < 20; i++) attempt('wait')
     let s = await h.summary()
-    assert.equal(s.status, 'ok')
+    assert.equal(s.status, 'ok', 'filter skips and deferrals (circuit open) are not flow errors')
+    assert.equal(s.flows[0]?.deferred, 20)
     assert.deepEqual(
       [s.flows[0]?.delivered, s.flows[0]?.failed, s.flows[0]?.dead, s.flows[0]?.pending, s.flows[0]?.oldestPendingAgeMs, s.flows[0]?.dlqDepth],
       [20, 0, 0, 0, 0, 0],
@@ -179,7 +183,7 @@ describe('HealthTracker', () => {
     try {
       diagnostics.channel(SYSTEM_CALL_CHANNEL).publish({ system: 'erp', method: 'GET', statusCode: 200, errorCode: null, durationMs: 3, baseUrl: null })
       diagnostics.channel(GATEWAY_REQUEST_CHANNEL).publish({ route: 'get-order', method: 'GET', statusClass: '5xx', consumer: 'a', durationMs: 3 })
-      diagnostics.channel(DELIVERY_ATTEMPT_CHANNEL).publish({ flow: 'to-invoice', system: 'inv', outcome: 'delivered', durationMs: 3, errorCode: null })
+      diagnostics.channel(DELIVERY_ATTEMPT_CHANNEL).publish({ flowId: 'to-invoice', system: 'inv', outcome: 'delivered', status: 201, errorCode: null, latencyMs: 3, ageMs: 9, attempt: 1 })
       diagnostics.channel(GATEWAY_REQUEST_CHANNEL).publish({ route: 'get-order' }) // malformed: ignored
     } finally {
       stop()

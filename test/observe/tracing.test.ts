@@ -142,8 +142,8 @@ describe('spans of an event’s life', () => {
     const pub = startPublishSpan(gw.context, { topic: 'order.created', eventId: 'evt-1', source: 'shop-webhook' }, tracer)
     pub.span.end()
     endGatewaySpan(gw.span, 202)
-    // The carrier crosses the durable queue as JSON (and survives a restart).
-    const stored = JSON.parse(JSON.stringify(pub.carrier))
+    // The event store keeps the bare traceparent string (and survives a restart).
+    const stored: string | undefined = pub.carrier?.traceparent
     const attempts = [1, 2, 3].map((attempt) => {
       const d = startDeliverySpan({ carrier: stored, flow: 'to-invoice', system: 'invoicing', eventId: 'evt-1', deliveryId: 'dlv-1', attempt }, tracer)
       endDeliverySpan(d.span, attempt < 3 ? { outcome: 'retried', statusCode: 503, errorCode: 'SB_ERR_FLOW_TARGET_STATUS' } : { outcome: 'delivered', statusCode: 201, errorCode: null })

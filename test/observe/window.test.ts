@@ -45,6 +45,15 @@ describe('RollingWindow', () => {
     assert.equal(w.quantile(T0 + 3_600_000, 0.5), null, 'nothing left in the window')
   })
 
+  it('keeps latencies only for their own (shorter) retention', () => {
+    const w = new RollingWindow(['n'] as const, { slotMs: 10_000, retentionMs: 3_600_000, latency: true, latencyRetentionMs: 60_000 })
+    w.add(T0, 'n')
+    w.observe(T0, 100)
+    assert.ok(w.quantile(T0, 0.5) !== null)
+    assert.equal(w.quantile(T0 + 120_000, 0.5, 3_600_000), null, 'past the latency retention, even when a longer window is asked')
+    assert.deepEqual(w.totals(T0 + 120_000, 3_600_000), { n: 1 }, 'counts are kept for the full retention')
+  })
+
   it('puts latencies beyond the last bound in the overflow bucket', () => {
     const w = new RollingWindow(['n'] as const, { latency: true })
     w.observe(T0, 10 * 60_000)

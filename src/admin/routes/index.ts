@@ -7,6 +7,8 @@ import { registerAuditRoutes } from './audit.js'
 import { registerConfigRoutes } from './config.js'
 import { registerConsumerRoutes } from './consumers.js'
 import { registerHealthRoutes } from './health.js'
+import { registerKeyRoutes } from './keys.js'
+import { registerRouteRoutes } from './routes.js'
 import { registerSystemRoutes } from './systems.js'
 
 export const ADMIN_ROUTE_MODULES: readonly AdminRouteModule[] = [
@@ -14,5 +16,7 @@ export const ADMIN_ROUTE_MODULES: readonly AdminRouteModule[] = [
   registerConfigRoutes,
   registerAuditRoutes,
   registerConsumerRoutes,
+  registerKeyRoutes,
+  registerRouteRoutes,
   registerSystemRoutes,
 ]

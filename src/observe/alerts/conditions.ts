@@ -258,3 +258,8 @@ export function compileAlerts(config: AlertsConfig): CompiledAlert[] {
     }
   })
 }
+
+/** The retention the health tracker needs for `rules` (`new HealthTracker({ retentionMs })`). */
+export function longestWindowMs(rules: readonly CompiledAlert[]): number {
+  return rules.reduce((max, r) => Math.max(max, r.windowMs), 0)
+}
