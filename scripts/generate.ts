@@ -1,6 +1,6 @@
 /**
  * Writes the files generated from the code: the config JSON Schema, the configuration reference
- * and the error-code list. `--check` writes nothing and fails listing the stale files (CI).
+ * the error-code list and the metrics reference. `--check` writes nothing and fails listing the stale files (CI).
  * Usage: npm run generate | npm run check-generated
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { renderConfigReference } from './generate/config-reference.js'
 import { renderErrorsDoc } from './generate/errors-doc.js'
 import { renderJsonSchema } from './generate/json-schema.js'
+import { renderMetricsDocs } from '../src/observe/metrics-docs.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -18,6 +19,7 @@ export function generatedFiles(): Record<string, string> {
     'switchboard.schema.json': renderJsonSchema(),
     'docs/reference/configuration.md': renderConfigReference(),
     'docs/errors.md': renderErrorsDoc(),
+    'docs/reference/metrics.md': renderMetricsDocs(),
   }
 }
 

@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { AdminApiError, AdminClient, DEFAULT_ADMIN_URL, formatApiError } from './client.js'
 import type { CliContext } from './context.js'
-import { EXIT } from './io.js'
+import { EXIT, UsageError } from './io.js'
 
 export interface AdminCommandOptions {
   url?: string
@@ -48,4 +48,13 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
       .join('  ')
       .trimEnd()
   return [line(headers), ...rows.map(line)].join('\n') + '\n'
+}
+
+/**
+ * A user-given value as one URL path segment. `.` and `..` are refused: URL parsing would turn
+ * them into a different admin endpoint (`keys revoke ..` must not become `DELETE /v1/`).
+ */
+export function pathSegment(value: string, what: string): string {
+  if (value === '' || value === '.' || value === '..') throw new UsageError(`${what} "${value}" is not valid`)
+  return encodeURIComponent(value)
 }

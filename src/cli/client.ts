@@ -40,18 +40,27 @@ export class AdminClient {
     return (await this.request('GET', path, query)) as T
   }
 
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request('POST', path, {}, body)) as T
+  }
+
   async delete(path: string): Promise<void> {
     await this.request('DELETE', path, {})
   }
 
-  private async request(method: string, path: string, query: Record<string, string | number | undefined>): Promise<unknown> {
+  private async request(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<unknown> {
     const url = new URL(this.baseUrl + path)
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v))
     let res: Response
     try {
       res = await fetch(url, {
         method,
-        headers: { accept: 'application/json, application/problem+json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        headers: {
+          accept: 'application/json, application/problem+json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       })
     } catch (err) {
@@ -59,18 +68,18 @@ export class AdminClient {
       throw new AdminApiError(`cannot reach the admin API at ${this.baseUrl} (${cause}); is switchboard running? Use --url or SWITCHBOARD_URL`, 0, undefined)
     }
     const text = await res.text()
-    let body: unknown
+    let answer: unknown
     try {
-      body = text === '' ? undefined : JSON.parse(text)
+      answer = text === '' ? undefined : JSON.parse(text)
     } catch {
-      body = undefined
+      answer = undefined
     }
     if (!res.ok) {
-      const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined
+      const problem = typeof answer === 'object' && answer !== null ? (answer as Record<string, unknown>) : undefined
       const detail = typeof problem?.detail === 'string' ? problem.detail : `${res.status} ${res.statusText}`
       throw new AdminApiError(detail, res.status, problem)
     }
-    return body
+    return answer
   }
 }
 

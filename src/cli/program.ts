@@ -5,7 +5,9 @@
 import { Command } from 'commander'
 import { registerAdminToken } from './commands/admin-token.js'
 import { registerInit } from './commands/init.js'
+import { registerKeys } from './commands/keys.js'
 import { registerOperate } from './commands/operate.js'
+import { registerRoutes } from './commands/routes.js'
 import { registerStart } from './commands/start.js'
 import { registerValidate } from './commands/validate.js'
 import type { CliContext } from './context.js'
@@ -25,6 +27,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerValidate(program, ctx)
   registerInit(program, ctx)
   registerOperate(program, ctx)
+  registerKeys(program, ctx)
+  registerRoutes(program, ctx)
   registerAdminToken(program, ctx)
   return program
 }

@@ -4,12 +4,33 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { stringify } from 'yaml'
-import { adminAction, table } from '../admin-command.js'
+import { adminAction, pathSegment, table } from '../admin-command.js'
 import type { CliContext } from '../context.js'
 
 interface Page<T> {
   items: T[]
   next?: number | null
+}
+
+interface SystemRow {
+  name: string
+  owner: string | null
+  baseUrls: string[]
+  mock: boolean
+  circuit: { state: string; retryAfterMs: number; windowRequests: number; windowFailures: number } | null
+  targets: Array<{ baseUrl: string; healthy: boolean }>
+}
+
+function circuitText(s: SystemRow): string {
+  const c = s.circuit
+  if (!c) return '-'
+  return c.state === 'open' ? `open (retry in ${Math.ceil(c.retryAfterMs / 1000)}s)` : c.state
+}
+
+/** Base URLs; one skipped after consecutive failures is marked `(down)`. */
+function targetsText(s: SystemRow): string {
+  const down = new Set(s.targets.filter((t) => !t.healthy).map((t) => t.baseUrl))
+  return s.baseUrls.map((u) => (down.has(u) ? `${u} (down)` : u)).join(', ')
 }
 
 function positiveInt(value: string): number {
@@ -64,16 +85,16 @@ export function registerOperate(program: Command, ctx: CliContext): void {
   )
 
   const systems = program.command('systems').description('Systems and mock systems')
-  adminAction(systems.command('list').description('List systems with their effective base URLs'), ctx, async (client, opts) => {
-    const res = await client.get<Page<{ name: string; owner: string | null; baseUrls: string[]; mock: boolean }>>('/v1/systems')
+  adminAction(systems.command('list').description('List systems with their effective base URLs and circuit breaker state'), ctx, async (client, opts) => {
+    const res = await client.get<Page<SystemRow>>('/v1/systems')
     if (opts.json) return json(res)
-    print(table(['NAME', 'OWNER', 'MOCK', 'BASE URL'], res.items.map((s) => [s.name, s.owner ?? '-', s.mock ? 'yes' : 'no', s.baseUrls.join(', ')])))
+    print(table(['NAME', 'OWNER', 'MOCK', 'CIRCUIT', 'BASE URL'], res.items.map((s) => [s.name, s.owner ?? '-', s.mock ? 'yes' : 'no', circuitText(s), targetsText(s)])))
   })
   adminAction(
     systems.command('requests').description('Show the requests a mock system received, newest first').argument('<system>', 'system name'),
     ctx,
     async (client, opts, name: string) => {
-      const res = await client.get<Page<{ at: string; method: string; path: string; status: number; body: unknown }>>(`/v1/systems/${encodeURIComponent(name)}/mock/requests`)
+      const res = await client.get<Page<{ at: string; method: string; path: string; status: number; body: unknown }>>(`/v1/systems/${pathSegment(name, 'system')}/mock/requests`)
       if (opts.json) return json(res)
       print(table(['AT', 'METHOD', 'PATH', 'STATUS', 'BODY'], res.items.map((r) => [r.at, r.method, r.path, String(r.status), r.body === null || r.body === undefined ? '' : JSON.stringify(r.body)])))
     },
