@@ -21,6 +21,7 @@ import { execFile, fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { access } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -270,6 +271,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `gateway benchmark: ${opts.rounds} interleaved rounds × ${opts.durationS}s, ${opts.connections} connections, load by ${(await findWrk()) ? 'wrk' : 'autocannon'}, servers ${opts.tsx ? 'via tsx' : 'compiled'}`,
     )
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
     for (const t of targets) {
       const warm = await maxLoad(t, opts, 2)
       if (warm.errors > 0) throw new Error(`${t.name}: ${warm.errors} failed requests during warm-up (check its setup)`)
@@ -325,6 +327,7 @@ export async function run(args: string[]): Promise<void> {
     lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)
     const errors = [...max.values(), ...atHalf.values()].reduce((a, r) => a + r.errors, 0)
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
+    lines.push(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`)
     console.log(lines.join('\n'))
   } finally {
     await Promise.all(children.map((c) => stop(c)))

@@ -1,7 +1,7 @@
 /**
  * docs/reference/cli.md from the CLI's own --help output, so the reference cannot drift from
- * the commands. `renderCliDocs()` is meant to be wired into scripts/generate.ts (write and
- * --check); run this file directly to write the page: `tsx scripts/generate-cli-docs.ts`.
+ * the commands. scripts/generate.ts writes it (`npm run generate`) and CI checks it
+ * (`npm run check-generated`); running this file directly writes only this page.
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -30,8 +30,12 @@ export function renderCliDocs(): string {
     'The `switchboard` command (`npx switchboard …` inside a checkout). Exit codes: **0** success, **1** failure',
     '(invalid config, admin API error), **2** usage error (unknown option or command, missing config file).',
     '',
-    'Commands that talk to a running node (`config show`, `audit list`, `revisions list`, `systems …`) use the admin',
-    'API: `--url` or `SWITCHBOARD_URL` (default `http://127.0.0.1:8081`) and `--token` or `SWITCHBOARD_ADMIN_TOKEN`.',
+    'Commands that talk to a running node (`config show`, `audit list`, `revisions list`, `systems …`, `keys …`,',
+    '`consumers list`, `routes list`) use the admin API: `--url` or `SWITCHBOARD_URL` (default `http://127.0.0.1:8081`)',
+    'and `--token` or `SWITCHBOARD_ADMIN_TOKEN`. `--json` prints the API\'s answer instead of a table.',
+    '',
+    '`keys create` prints the new key alone on stdout — `KEY=$(switchboard keys create partner-acme)` — and its id,',
+    'prefix and a warning on stderr: the key is never shown again (only its hash is stored).',
     '',
     ...sections,
   ].join('\n')

@@ -1,6 +1,6 @@
 /**
- * Writes the files generated from the code: the config JSON Schema, the configuration reference
- * the error-code list and the metrics reference. `--check` writes nothing and fails listing the stale files (CI).
+ * Writes the files generated from the code: the config JSON Schema, the configuration reference,
+ * the error-code list, the CLI reference and the metrics reference. `--check` writes nothing and fails listing the stale files (CI).
  * Usage: npm run generate | npm run check-generated
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { renderConfigReference } from './generate/config-reference.js'
 import { renderErrorsDoc } from './generate/errors-doc.js'
 import { renderJsonSchema } from './generate/json-schema.js'
+import { CLI_DOCS_PATH, renderCliDocs } from './generate-cli-docs.js'
 import { renderMetricsDocs } from '../src/observe/metrics-docs.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -19,6 +20,7 @@ export function generatedFiles(): Record<string, string> {
     'switchboard.schema.json': renderJsonSchema(),
     'docs/reference/configuration.md': renderConfigReference(),
     'docs/errors.md': renderErrorsDoc(),
+    [CLI_DOCS_PATH]: renderCliDocs(),
     'docs/reference/metrics.md': renderMetricsDocs(),
   }
 }

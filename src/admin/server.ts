@@ -47,6 +47,15 @@ export async function buildAdminServer(deps: AdminDeps, options: AdminServerOpti
 
   const routes = collectRoutes(app)
 
+  // `Content-Type: application/json` with an empty body (curl -X DELETE -H … habits) is no body,
+  // not malformed JSON; anything else goes to fastify's parser (prototype-poisoning checks).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined)
+    void parseJson(req, body as string, done)
+  })
+
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.public === true) return
     const m = BEARER_RE.exec(req.headers.authorization ?? '')

@@ -1,6 +1,7 @@
 /**
  * The config `switchboard init` writes: small, commented, valid as written, and runnable with
- * no other files (the mock system and the inline topic schema need nothing else).
+ * no other files (the mock system and the inline topic schema need nothing else); its one route
+ * works as soon as a key is created.
  */
 export const STARTER_CONFIG = `# Switchboard configuration. Reference: docs/reference/configuration.md
 # Check it with:  npx switchboard validate -c switchboard.yaml
@@ -37,10 +38,18 @@ systems:
           status: 201
           template: '{ "id": "c-1", "email": body.email }'
 
-# Clients of the gateway; create their API keys with \`switchboard keys create\`.
+# Clients of the gateway; create their API keys with \`switchboard keys create website\`.
 consumers:
   website:
     scopes: [contacts:read]
+
+# What the gateway (listen.gateway) exposes. Callers send their key as \`X-Api-Key\`.
+routes:
+  - id: get-contact
+    get: /v1/contacts/:id
+    auth: apiKey
+    scopes: [contacts:read]
+    proxy: { system: crm, path: /contacts/:id }
 
 # Kinds of events, with the JSON Schema their bodies must match.
 topics:

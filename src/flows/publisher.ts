@@ -3,12 +3,9 @@
  * per flow subscribed to the topic — event and deliveries in the same transaction — and only
  * then resolve. "Accepted means durable": a resolved publish survives a crash.
  *
- * Group commit: publishes arriving together share one transaction. The first publish of an idle
- * publisher waits at most `maxWaitMs` (default 1 ms) for company; a batch is flushed at once
- * when it reaches `maxBatch`; publishes arriving while a commit is in flight form the next
- * batch, flushed as soon as it ends. Durability then costs one fsync per batch, not per event.
- * If a batch fails, its events are retried one transaction each, so one bad event (say, a value
- * the database refuses) fails alone.
+ * Group commit ({@link GroupCommit}): publishes arriving together share one transaction, so
+ * durability costs one fsync per batch, not per event; if a batch fails, its events are retried
+ * one transaction each, so one bad event (say, a value the database refuses) fails alone.
  *
  * Dedupe: an event whose source id was already accepted on its topic (within the topic's
  * `dedupeWindow`) resolves `{ duplicate: true }` with the original event's id and creates no
@@ -20,6 +17,7 @@
  * `skipped`.
  */
 import type { Bus } from '../bus/contract.js'
+import { GroupCommit } from '../bus/group-commit.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
@@ -56,22 +54,12 @@ export interface PublisherOptions {
   maxViolations?: number
 }
 
-interface Pending {
-  event: NewEvent
-  resolve(r: PublishResult): void
-  reject(err: unknown): void
-}
-
 const MAX_ID_LENGTH = 200
 
 export class Publisher {
   private readonly clock: Clock
-  private readonly maxBatch: number
-  private readonly maxWaitMs: number
   private readonly maxViolations: number
-  private queue: Pending[] = []
-  private timer: NodeJS.Timeout | undefined
-  private committing: Promise<void> | undefined
+  private readonly batches: GroupCommit<NewEvent, PublishResult>
   private closed = false
 
   constructor(
@@ -81,9 +69,8 @@ export class Publisher {
     options: PublisherOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
-    this.maxBatch = options.maxBatch ?? 256
-    this.maxWaitMs = options.maxWaitMs ?? 1
     this.maxViolations = options.maxViolations ?? 20
+    this.batches = new GroupCommit((events) => this.write(events), { maxBatch: options.maxBatch ?? 256, maxWaitMs: options.maxWaitMs ?? 1 })
   }
 
   /** Swap in a new config's flows (publishes already queued use the new set at commit). */
@@ -104,19 +91,13 @@ export class Publisher {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise<PublishResult>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject })
-      if (this.committing) return // flushed when the commit in flight ends
-      if (this.queue.length >= this.maxBatch) this.flushNow()
-      else this.timer ??= setTimeout(() => this.flushNow(), this.maxWaitMs)
-    })
+    return this.batches.submit(event)
   }
 
   /** Refuse new events, commit the queued ones, wait for the commit in flight. */
   async close(): Promise<void> {
     this.closed = true
-    if (!this.committing && this.queue.length > 0) this.flushNow()
-    while (this.committing) await this.committing
+    await this.batches.flush()
   }
 
   private check(input: PublishInput): NewEvent {
@@ -151,39 +132,6 @@ export class Publisher {
     }
   }
 
-  private flushNow(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
-    const batch = this.queue.splice(0, this.maxBatch)
-    if (batch.length === 0) return
-    this.committing = this.commit(batch).finally(() => {
-      this.committing = undefined
-      // Whatever queued during the commit has waited long enough.
-      if (this.queue.length > 0) this.flushNow()
-    })
-  }
-
-  private async commit(batch: Pending[]): Promise<void> {
-    try {
-      const results = await this.write(batch.map((p) => p.event))
-      batch.forEach((p, i) => p.resolve(results[i] as PublishResult))
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err)
-        return
-      }
-      // Isolate the culprit: each event in its own transaction.
-      for (const p of batch) {
-        try {
-          p.resolve(((await this.write([p.event])) as [PublishResult])[0])
-        } catch (e) {
-          p.reject(e)
-        }
-      }
-    }
-    this.bus.wake()
-  }
-
   private async write(events: NewEvent[]): Promise<PublishResult[]> {
     const flows = this.flows
     const results = await this.store.transaction(async (tx) => {
@@ -207,6 +155,7 @@ export class Publisher {
       if (deliveries.length > 0) await this.bus.enqueue(tx, deliveries)
       return stored
     })
+    this.bus.wake()
     if (publishBatchChannel.hasSubscribers) publishBatchChannel.publish({ events: events.length, duplicates: results.filter((r) => r.duplicate).length })
     return results
   }

@@ -59,12 +59,28 @@ function limited(source: Readable, limit: number, onExceeded: () => void): Reada
 }
 
 /**
+ * Destroys an upstream body nobody will read. Destroying emits 'error' (undici's
+ * RequestAbortedError), which would be an uncaught exception without a listener.
+ */
+export function discardBody(body: Readable): void {
+  body.on('error', ignore)
+  body.destroy()
+}
+
+function ignore(): void {}
+
+/**
  * Copies `body` into `res` with back-pressure; resolves when done. Lighter than
  * `stream.pipeline` (no AbortController or end-of-stream watchers per response), which shows
  * in profiles of the hot path. An error on either side destroys both: once the head is sent, a
  * cut connection is the only honest signal left.
  */
 function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
+  if (res.destroyed) {
+    // The client left while the system was answering: release the upstream connection now.
+    discardBody(body)
+    return Promise.resolve()
+  }
   return new Promise((resolve) => {
     let finished = false
     const finish = (): void => {
@@ -79,7 +95,7 @@ function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
     }
     const onClose = (): void => {
       // The client went away before the end: stop reading from the system.
-      if (!body.readableEnded) body.destroy()
+      if (!body.readableEnded) discardBody(body)
       finish()
     }
     body.on('data', (chunk: Buffer) => {
@@ -89,7 +105,7 @@ function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
       res.end()
       finish()
     })
-    body.once('error', () => {
+    body.on('error', () => {
       res.destroy()
       finish()
     })
@@ -126,8 +142,8 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
       body = req.headers['content-length'] !== undefined ? req : limited(req, bodyLimit, () => (exceeded = true))
     }
 
-    const headers = upstreamRequestHeaders(req, x.requestId, body === req)
-    const query = hideCredentials === undefined ? x.rawQuery : hideCredentials(headers, x.rawQuery)
+    const headers = upstreamRequestHeaders(req, x.requestId, body === req, hideCredentials?.headers)
+    const query = hideCredentials === undefined ? x.rawQuery : hideCredentials.query(x.rawQuery)
     requestHeaders?.(headers)
     if (response?.buffers) headers['accept-encoding'] = 'identity'
 

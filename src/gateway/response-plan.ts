@@ -15,6 +15,7 @@ import type { Exchange } from './exchange.js'
 import { compileFieldFilter, type FieldFilter } from './policies/fields.js'
 import { compileHeaderOps, type HeaderOps } from './policies/headers.js'
 import { compileTransform, type BodyTransform } from './policies/transform.js'
+import { discardBody } from './proxy.js'
 import { downstreamResponseHeaders, mergeGatewayHeaders } from './proxy-headers.js'
 
 /** Deep enough for any sane API, shallow enough that filtering cannot exhaust the stack. */
@@ -62,7 +63,7 @@ export function compileResponsePlan(config: ResponseOptionsConfig | undefined, r
     try {
       raw = await readBody(upstream.body, responseBytes)
     } catch (err) {
-      upstream.body.destroy()
+      discardBody(upstream.body)
       throw unusable(`it is larger than ${responseBytes} bytes or was cut off`, err)
     }
     let value: unknown = undefined

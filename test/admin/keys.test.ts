@@ -152,3 +152,29 @@ describe('admin API: API keys', () => {
     assertProblem(await f.app.inject({ method: 'GET', url: `/v1/keys?consumer=${'x'.repeat(129)}`, headers: auth }), 400, 'SB_ERR_ADMIN_BAD_REQUEST')
   })
 })
+
+describe('admin API: JSON bodies', () => {
+  let f: Fixture
+  before(async () => {
+    f = await adminFixture()
+  })
+  after(() => f.close())
+
+  it('an empty body with a JSON content type is no body (DELETE and optional-body POST work)', async () => {
+    const headers = { ...auth, 'content-type': 'application/json' }
+    const created = await f.app.inject({ method: 'POST', url: '/v1/consumers/partner-acme/keys', headers, payload: '' })
+    assert.equal(created.statusCode, 201, created.body)
+    const revoked = await f.app.inject({ method: 'DELETE', url: `/v1/keys/${created.json().id}`, headers, payload: '' })
+    assert.equal(revoked.statusCode, 204, revoked.body)
+  })
+
+  it('still refuses malformed JSON and prototype poisoning with 400 problems', async () => {
+    const headers = { ...auth, 'content-type': 'application/json' }
+    for (const payload of ['{"label":', '{"__proto__":{"label":"x"}}', '{"constructor":{"prototype":{"x":1}}}']) {
+      const res = await f.app.inject({ method: 'POST', url: '/v1/consumers/partner-acme/keys', headers, payload })
+      assert.equal(res.statusCode, 400, payload)
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
+    }
+    assert.equal(({} as Record<string, unknown>).label, undefined)
+  })
+})

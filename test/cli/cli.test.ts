@@ -26,7 +26,7 @@ describe('switchboard validate', () => {
     const r = await run(['validate', '-c', 'examples/demo/switchboard.yaml'])
     assert.equal(r.code, 0, r.err)
     assert.equal(r.out.trim().split('\n').length, 1)
-    assert.match(r.out, /^examples\/demo\/switchboard\.yaml: valid \(4 systems, 2 consumers, .*1 topic/)
+    assert.match(r.out, /^examples\/demo\/switchboard\.yaml: valid \(4 systems, 3 consumers, 4 routes, 1 topic/)
   })
 
   it('exits 1 and prints every issue as file:line:col path: message', async () => {
@@ -60,7 +60,7 @@ describe('switchboard --help and --version', () => {
   it('prints help for the program and each command, exit 0', async () => {
     const top = await run(['--help'])
     assert.equal(top.code, 0)
-    for (const cmd of ['start', 'validate', 'init', 'config', 'audit', 'revisions', 'systems', 'admin-token']) assert.match(top.out, new RegExp(`\\b${cmd}\\b`))
+    for (const cmd of ['start', 'validate', 'init', 'config', 'audit', 'revisions', 'systems', 'keys', 'consumers', 'routes', 'admin-token']) assert.match(top.out, new RegExp(`\\b${cmd}\\b`))
     const sub = await run(['config', 'show', '--help'])
     assert.equal(sub.code, 0)
     assert.match(sub.out, /--url <url>/)
@@ -162,7 +162,9 @@ describe('operational commands through the admin API', () => {
 
   it('systems list and systems requests show mocks', async () => {
     const list = await run(['systems', 'list'], env)
-    assert.match(list.out, /erp +- +yes +http:\/\/127\.0\.0\.1:\d+/)
+    assert.match(list.out, /^NAME +OWNER +MOCK +CIRCUIT +BASE URL\n/)
+    assert.match(list.out, /erp +- +yes +closed +http:\/\/127\.0\.0\.1:\d+/)
+    assert.match(list.out, /crm +- +no +closed +http:\/\/127\.0\.0\.1:1\n/)
     await fetch(`${hub.effectiveBaseUrls.get('erp')?.[0]}/x?y=1`)
     const reqs = await run(['systems', 'requests', 'erp'], env)
     assert.equal(reqs.code, 0, reqs.err)

@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, request as httpRequest } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
+import { once } from 'node:events'
 import { gatewayFor, startUpstream, type TestGateway, type Upstream } from './helpers.js'
 
 const PROBLEM = 'application/problem+json'
@@ -185,8 +186,19 @@ describe('upstream failures', () => {
   let slow: ReturnType<typeof createServer>
   let port = 0
   let failing: Upstream
+  let delayed: Upstream
   let t: TestGateway
   before(async () => {
+    delayed = await startUpstream((hit, res) => {
+      if (hit.url === '/late') {
+        setTimeout(() => res.end('late'), 150)
+        return
+      }
+      // Streams for a while: the client leaves half-way.
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.write('first ')
+      setTimeout(() => res.end('second'), 300)
+    })
     slow = createServer(() => undefined) // never answers
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
     port = (slow.address() as AddressInfo).port
@@ -200,11 +212,14 @@ describe('upstream failures', () => {
           { id: 'slow', get: '/slow', proxy: { system: 'slow', timeout: '200ms' } },
           { id: 'deadline', get: '/deadline', limits: { timeout: '150ms' }, proxy: { system: 'slow' } },
           { id: 'flaky', get: '/flaky', proxy: { system: 'flaky' } },
+          { id: 'late', get: '/late', proxy: { system: 'delayed' } },
+          { id: 'stream', get: '/stream', proxy: { system: 'delayed' } },
         ],
       },
       {
         systems: {
           slow: `http://127.0.0.1:${port}`,
+          delayed: delayed.url,
           flaky: { baseUrl: failing.url, circuitBreaker: { minRequests: 2, failureRate: 0.5, cooldown: '30s', window: '30s' } },
         },
       },
@@ -215,6 +230,22 @@ describe('upstream failures', () => {
     slow.closeAllConnections()
     await new Promise<void>((resolve) => slow.close(() => resolve()))
     await failing.close()
+    await delayed.close()
+  })
+
+  it('survives clients that leave before or during the answer', async () => {
+    const gwPort = (await t.gateway.listen(0)).port
+    for (const path of ['/late', '/stream']) {
+      const socket = connect({ host: '127.0.0.1', port: gwPort })
+      await once(socket, 'connect')
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: gw\r\n\r\n`)
+      await new Promise((r) => setTimeout(r, path === '/late' ? 50 : 150))
+      socket.destroy()
+    }
+    await new Promise((r) => setTimeout(r, 400))
+    const res = await fetch(`http://127.0.0.1:${gwPort}/late`)
+    assert.equal(res.status, 200)
+    assert.equal(await res.text(), 'late')
   })
 
   it('answers 504 when the system does not answer in time', async () => {

@@ -15,11 +15,14 @@ systems:
     mock:
       responses:
         - { method: POST, path: /contacts, status: 201, template: '{ "email": body.email }' }
+        - { method: GET, path: /health, body: { up: true } }
   erp:
     baseUrl: https://erp.example.com
 consumers:
   partner-acme: { scopes: [orders:read] }
   old-partner: { scopes: [] }
+routes:
+  - { id: status, get: /status, proxy: { system: crm, path: /health } }
 `
 
 async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown>; type: string }> {
@@ -58,6 +61,10 @@ describe('startHub', () => {
     assert.equal(summary.admin, hub.adminUrl)
     assert.equal(summary.systems, 2)
     assert.equal(summary.consumers, 2)
+    assert.equal(summary.routes, 1)
+    assert.equal(summary.servedRoutes, 1)
+    assert.equal(summary.gateway, hub.gatewayUrl)
+    assert.match(String(summary.msg), /1 route,/)
   })
 
   it('starts mocks and exposes their URLs as effective base URLs', async () => {
@@ -73,8 +80,12 @@ describe('startHub', () => {
     assert.deepEqual((seen.body.items as Array<{ body: unknown }>)[0]?.body, { email: 'a@b.c' })
   })
 
-  it('answers every gateway request with the placeholder 404 problem', async () => {
+  it('the gateway serves the configured routes; anything else is a 404 problem', async () => {
     assert.ok(hub?.gatewayUrl)
+    assert.deepEqual(hub.gateway?.routes.map((r) => r.id), ['status'])
+    const ok = await getJson(`${hub.gatewayUrl}/status`)
+    assert.equal(ok.status, 200)
+    assert.deepEqual(ok.body, { up: true })
     const res = await getJson(`${hub.gatewayUrl}/v1/orders/1`)
     assert.equal(res.status, 404)
     assert.match(res.type, /^application\/problem\+json/)
@@ -97,13 +108,14 @@ describe('startHub', () => {
 
   it('stop() resolves, closes the listeners, and closes the store', async () => {
     assert.ok(hub)
-    const { adminUrl, store } = hub
+    const { adminUrl, gatewayUrl, store } = hub
     const crmUrl = hub.effectiveBaseUrls.get('crm')?.[0]
     await hub.stop()
     await hub.stop() // idempotent
     hub = undefined
     await assert.rejects(store.ping())
     await assert.rejects(fetch(`${adminUrl}/healthz`))
+    await assert.rejects(fetch(`${gatewayUrl}/status`))
     await assert.rejects(fetch(`${crmUrl}/contacts`))
   })
 
@@ -183,11 +195,34 @@ describe('startHub refusals', () => {
     await hub.stop()
   })
 
-  it('the worker role has no gateway listener', async () => {
-    const hub = await startHub({ configFile: cfg.file, role: 'worker', env: {}, stderr: captureStderr().stderr, logger: memoryLogger().logger })
+  it('fails with SB_ERR_HTTP_LISTEN_FAILED when the gateway port is taken, and releases the admin port and the store', async () => {
+    await cfg.write(CONFIG)
+    const blocker: Server = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      await assert.rejects(
+        startHub({ configFile: cfg.file, env: {}, listen: { gateway: port }, stderr: captureStderr().stderr, logger: memoryLogger().logger }),
+        (e: unknown) => isSwitchboardError(e) && e.code === 'SB_ERR_HTTP_LISTEN_FAILED' && e.message.includes(`gateway cannot listen on 127.0.0.1:${port}`),
+      )
+    } finally {
+      blocker.close()
+    }
+    const hub = await startHub({ configFile: cfg.file, env: {}, stderr: captureStderr().stderr, logger: memoryLogger().logger })
+    await hub.stop()
+  })
+
+  it('the worker role has no gateway listener, but its systems layer and admin API run', async () => {
+    const { logger, lines } = memoryLogger()
+    const hub = await startHub({ configFile: cfg.file, role: 'worker', env: {}, stderr: captureStderr().stderr, logger })
     try {
       assert.equal(hub.gatewayUrl, undefined)
+      assert.equal(hub.gateway, undefined)
+      assert.deepEqual(hub.systems.names(), ['crm', 'erp'])
       assert.equal((await fetch(`${hub.adminUrl}/healthz`)).status, 200)
+      const summary = lines().find((l) => String(l.msg).startsWith('switchboard started'))
+      assert.equal(summary?.servedRoutes, 0)
+      assert.match(String(summary?.msg), /not served: no gateway on this node/)
     } finally {
       await hub.stop()
     }

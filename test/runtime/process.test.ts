@@ -1,6 +1,7 @@
 /**
  * The hub as a real child process (the CLI's `start`, run from source through tsx): SIGTERM
- * drains in-flight requests and exits 0; a second signal forces the exit.
+ * drains in-flight requests (through the gateway to a mock system) and exits 0; a second signal
+ * forces the exit.
  */
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -20,11 +21,14 @@ systems:
       responses:
         - { path: /slow, delay: 1500ms, body: { done: true } }
         - { path: /very-slow, delay: 60s, body: { done: true } }
+routes:
+  - { id: slow, get: /slow, proxy: { system: slow } }
 `
 
 interface Running {
   child: ChildProcess
   adminUrl: string
+  gatewayUrl: string
   mockUrl: string
   token: string
   stdout: () => string
@@ -47,7 +51,7 @@ async function spawnHub(configFile: string): Promise<Running> {
     const started = lines().find((l) => String(l.msg).startsWith('switchboard started'))
     const mock = lines().find((l) => l.system === 'slow' && typeof l.url === 'string')
     const token = tokenFromBanner(err)
-    if (started && mock && token) return { child, adminUrl: String(started.admin), mockUrl: String(mock.url), token, stdout: () => out, exit }
+    if (started && mock && token) return { child, adminUrl: String(started.admin), gatewayUrl: String(started.gateway), mockUrl: String(mock.url), token, stdout: () => out, exit }
     if (child.exitCode !== null) break
     await sleep(50)
   }
@@ -80,10 +84,10 @@ describe('hub process signals', { timeout: 110_000 }, () => {
     for (const cfg of configs) await cfg.cleanup()
   })
 
-  it('SIGTERM lets an in-flight request finish, then exits 0', { timeout: 50_000 }, async () => {
+  it('SIGTERM lets an in-flight gateway request finish (its system pool stays open meanwhile), then exits 0', { timeout: 50_000 }, async () => {
     const r = await spawnHub(await freshConfig())
     children.push(r.child)
-    const inFlight = fetch(`${r.mockUrl}/slow`)
+    const inFlight = fetch(`${r.gatewayUrl}/slow`)
     await waitForRequest(r, '/slow')
     r.child.kill('SIGTERM')
     const res = await inFlight

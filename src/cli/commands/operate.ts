@@ -1,6 +1,7 @@
 /**
  * Operational commands that read a running node through its admin API:
- * `config show`, `revisions list`, `audit list`, `systems list`, `systems requests NAME`.
+ * `config show`, `revisions list`, `audit list`, `systems list` (with circuit state),
+ * `systems requests NAME`.
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { stringify } from 'yaml'

@@ -7,9 +7,14 @@
  */
 import type { AuthDefaultsConfig } from '../../config/spec/root.js'
 import type { ApiKeyAuthConfig, AuthMethodConfig, RouteConfig } from '../../config/spec/route.js'
+import type { HeaderDrop } from '../proxy-headers.js'
 
-/** Removes gateway credentials from the upstream headers; returns the query to forward. */
-export type CredentialHider = (headers: Record<string, unknown>, rawQuery: string) => string
+/** What a route strips from forwarded requests: header names, `Bearer sbk_…`, query parameters. */
+export interface CredentialHider {
+  headers: HeaderDrop
+  /** Returns the query string to forward (the raw one minus API key parameters). */
+  query(rawQuery: string): string
+}
 
 function apiKeyOptions(auth: RouteConfig['auth'], defaults: AuthDefaultsConfig | undefined): ApiKeyAuthConfig[] {
   const list: readonly AuthMethodConfig[] = auth === undefined ? [] : Array.isArray(auth) ? auth : [auth as AuthMethodConfig]
@@ -45,14 +50,10 @@ export function dropQueryParam(rawQuery: string, name: string): string {
 export function credentialHider(auth: RouteConfig['auth'], defaults: AuthDefaultsConfig | undefined): CredentialHider | undefined {
   const options = apiKeyOptions(auth, defaults)
   if (options.length === 0) return undefined
-  const headers = [...new Set(options.map((o) => (o.header ?? 'X-Api-Key').toLowerCase()))]
+  const names = new Set(options.map((o) => (o.header ?? 'X-Api-Key').toLowerCase()))
   const params = [...new Set(options.flatMap((o) => (o.query === undefined ? [] : [o.query])))]
-  return (h, rawQuery) => {
-    for (const name of headers) delete h[name]
-    const authz = h.authorization
-    if (typeof authz === 'string' && /^bearer[ \t]+sbk_/i.test(authz)) delete h.authorization
-    let q = rawQuery
-    for (const p of params) q = dropQueryParam(q, p)
-    return q
+  return {
+    headers: { names, bearerKeys: true },
+    query: params.length === 0 ? (q) => q : (q) => params.reduce(dropQueryParam, q),
   }
 }

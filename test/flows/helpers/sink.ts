@@ -22,6 +22,8 @@ export type SinkHandler = (req: SinkRequest, index: number) => SinkAnswer | Prom
 export interface Sink {
   url: string
   requests: SinkRequest[]
+  /** Status answered to each request (same index; undefined while pending). */
+  answers: number[]
   /** Most requests in progress at once so far. */
   maxConcurrent: number
   handler: SinkHandler
@@ -30,7 +32,7 @@ export interface Sink {
 
 export async function startSink(handler: SinkHandler = () => ({ status: 200 })): Promise<Sink> {
   let current = 0
-  const sink: Sink = { url: '', requests: [], maxConcurrent: 0, handler, close: async () => undefined }
+  const sink: Sink = { url: '', requests: [], answers: [], maxConcurrent: 0, handler, close: async () => undefined }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -43,6 +45,7 @@ export async function startSink(handler: SinkHandler = () => ({ status: 200 })):
         if (a.delayMs) await new Promise((resolve) => setTimeout(resolve, a.delayMs).unref())
         current--
         if (res.destroyed) return
+        sink.answers[index] = a.status
         res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers })
         res.end(a.body ?? '')
       })
