@@ -21,6 +21,11 @@ export interface AdminDeps {
    * `/v1/systems` shows no circuit and `/v1/systems/{name}/circuit` answers 503.
    */
   systems?: Systems
+  /**
+   * Called after an API key was revoked through this API, so this node's gateway drops it at
+   * once rather than at its next revocation poll. Errors are ignored (the poll catches up).
+   */
+  onKeyRevoked?(id: string): Promise<void>
   /** Checks an admin bearer token in constant time (see {@link resolveAdminToken}). */
   verifyToken(token: string): boolean
   /** True once a graceful shutdown has begun: /readyz turns 503 so load balancers drain. */

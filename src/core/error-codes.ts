@@ -205,6 +205,12 @@ export const ERROR_CODES = codes({
     cause: 'A browser preflight (OPTIONS) came from an origin, or asked for a method, that the route’s `cors` does not allow.',
     fix: 'Add the origin to the route’s `cors.origins` (and the method to `cors.methods`), or call from an allowed origin.',
   },
+  SB_ERR_GATEWAY_SHUTTING_DOWN: {
+    status: 503,
+    title: 'Gateway shutting down',
+    cause: 'The request arrived while this gateway node was draining for a shutdown or restart; it was not handled.',
+    fix: 'Retry; a load balancer should already be sending new requests to another node.',
+  },
   // gateway auth
   SB_ERR_AUTH_MISSING: {
     status: 401,

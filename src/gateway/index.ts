@@ -74,7 +74,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     if (c.quota) quotas.set(name, c.quota)
   }
   const rateLimitStore = deps.rateLimitStore ?? new LocalRateLimitStore()
+  const gate = { closing: false }
   const ctx: CompileContext = {
+    gate,
     configDir: deps.configDir,
     systems: deps.systems,
     systemConfigs: config.systems ?? {},
@@ -87,6 +89,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     quota: quotaStep(deps.store.quotas, quotas, clock),
     validators: createValidators(),
     openapiDocs: new Map(),
+    onInternalError: deps.logger
+      ? (err, route, requestId) => deps.logger?.error({ err, route, requestId }, 'gateway: unexpected error while handling a request')
+      : undefined,
   }
 
   const compiled: CompiledRoute[] = []
@@ -124,6 +129,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         return app.server.address() as AddressInfo
       },
       async close() {
+        gate.closing = true
         try {
           await app.close()
         } finally {

@@ -75,6 +75,8 @@ export function createServer(routes: readonly CompiledRoute[], limits: ServerLim
   const app = Fastify({
     logger: false,
     exposeHeadRoutes: false,
+    // Routes answer their own problem+json 503 while draining (see router/handler.ts).
+    return503OnClosing: false,
     // Long ids must route (and be checked) rather than fall into a confusing 404.
     routerOptions: { maxParamLength: 1000 },
     keepAliveTimeout: limits.keepAliveTimeoutMs,

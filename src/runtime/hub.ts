@@ -17,6 +17,7 @@ import { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
 import { closeWithin, listenOn, urlFor } from './listen.js'
 import { startMocks } from './mocks.js'
+import { pollRevocationsNow } from './revocations.js'
 import { syncFromConfig } from './sync.js'
 import { startupSummary } from './summary.js'
 
@@ -112,6 +113,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
         effectiveBaseUrls: started.effectiveBaseUrls,
         mocks: started.mocks,
         systems,
+        ...(gateway ? { onKeyRevoked: () => pollRevocationsNow(store) } : {}),
         verifyToken: token.verify,
         isShuttingDown: () => shuttingDown,
         logger,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer, request as httpRequest } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { once } from 'node:events'
+import { rm } from 'node:fs/promises'
 import { gatewayFor, startUpstream, type TestGateway, type Upstream } from './helpers.js'
 
 const PROBLEM = 'application/problem+json'
@@ -281,3 +282,31 @@ async function listenOnce(t: TestGateway): Promise<number> {
   }
   return port
 }
+
+describe('shutdown', () => {
+  it('finishes in-flight requests and answers new ones with a 503 problem while draining', async () => {
+    const up = await startUpstream((hit, res) => setTimeout(() => res.end(hit.url), 200))
+    const t = await gatewayFor({ routes: [{ id: 'slow', get: '/slow/:n', proxy: { system: 'erp' } }] }, { systems: { erp: up.url } })
+    const port = (await t.gateway.listen(0)).port
+    const socket = connect({ host: '127.0.0.1', port })
+    await once(socket, 'connect')
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (c: string) => (received += c))
+    socket.write('GET /slow/1 HTTP/1.1\r\nHost: gw\r\n\r\n')
+    await new Promise((r) => setTimeout(r, 50))
+    const closing = t.gateway.close()
+    socket.write('GET /slow/2 HTTP/1.1\r\nHost: gw\r\n\r\n')
+    await once(socket, 'close')
+    await closing
+    await t.systems.close()
+    await t.store.close()
+    await rm(t.dir, { recursive: true, force: true })
+    await up.close()
+    assert.match(received, /^HTTP\/1\.1 200 /)
+    assert.match(received, /\/slow\/1/)
+    assert.match(received, /HTTP\/1\.1 503 /)
+    assert.match(received, /SB_ERR_GATEWAY_SHUTTING_DOWN/)
+    assert.equal(up.hits.length, 1)
+  })
+})

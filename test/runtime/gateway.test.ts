@@ -113,10 +113,11 @@ describe('hub: admin-created keys on the gateway', () => {
     assert.ok(Number(circuit.body.windowRequests) >= 1, 'the gateway’s calls went through the shared systems layer')
   })
 
-  it('a revoked key is refused by the running gateway shortly after the revocation', { timeout: 20_000 }, async () => {
+  it('a key revoked in the store by another node is refused by the running gateway shortly after', { timeout: 20_000 }, async () => {
     const { id, key } = await createKey('acme')
     assert.equal((await order(key)).status, 200, 'the key is in the gateway’s cache')
-    assert.equal((await admin(`/v1/keys/${id}`, { method: 'DELETE' })).status, 204)
+    // Straight in the store, as another node's admin API would: only the revocation poll sees it.
+    assert.equal(await hub?.store.apiKeys.revoke(id, Date.now()), true)
     let last: Answer | undefined
     for (let i = 0; i < 100; i++) {
       last = await order(key)
@@ -125,6 +126,15 @@ describe('hub: admin-created keys on the gateway', () => {
     }
     assert.equal(last?.status, 401)
     assert.equal(last?.body.code, 'SB_ERR_AUTH_REVOKED_KEY')
+  })
+
+  it('a key revoked through this node’s admin API is refused by its gateway on the very next request', async () => {
+    const { id, key } = await createKey('acme')
+    for (let i = 0; i < 3; i++) assert.equal((await order(key)).status, 200, 'cached as valid')
+    assert.equal((await admin(`/v1/keys/${id}`, { method: 'DELETE' })).status, 204)
+    const next = await order(key)
+    assert.equal(next.status, 401)
+    assert.equal(next.body.code, 'SB_ERR_AUTH_REVOKED_KEY')
   })
 
   it('a spent quota stays spent across a restart on the same store (429)', { timeout: 20_000 }, async () => {

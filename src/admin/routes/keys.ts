@@ -103,7 +103,7 @@ export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
     '/v1/keys/:id',
     {
       schema: {
-        summary: 'Revoke an API key; running gateways refuse it within about a second',
+        summary: 'Revoke an API key; this node’s gateway refuses it at once, other nodes within about a second',
         tags: ['keys'],
         params: KeyParams,
         response: {
@@ -116,6 +116,7 @@ export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
       if (!(await revokeApiKey(deps.store, req.params.id, { actor: ADMIN_ACTOR }))) {
         throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `no active API key with id "${req.params.id}" (unknown or already revoked)`)
       }
+      await deps.onKeyRevoked?.(req.params.id).catch((err: unknown) => req.log.warn({ err }, 'could not refresh the gateway’s revoked keys at once'))
       return reply.code(204).send()
     },
   )

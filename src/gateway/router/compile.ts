@@ -56,6 +56,10 @@ export interface CompileContext {
   validators: Validators
   /** OpenAPI documents by system name, loaded once. */
   openapiDocs: Map<string, Promise<Record<string, unknown>>>
+  /** Unexpected (500) errors go here, with the route and request id; refusals never do. */
+  onInternalError: RouteProgram['onInternalError']
+  /** Set to closing when the gateway drains. */
+  gate: RouteProgram['gate']
 }
 
 export interface CompiledRoute {
@@ -209,6 +213,8 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
       action,
       staticHeaders: deprecationHeaders(route.deprecated, `${where}.deprecated`),
       timeoutMs: limits.timeoutMs,
+      onInternalError: ctx.onInternalError,
+      gate: ctx.gate,
     }
     return {
       id: route.id,

@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
+import { SwitchboardError } from '../../core/errors.js'
 import { publishRequest, startTimer } from '../diagnostics.js'
 import { Exchange, type Step } from '../exchange.js'
 import { writeProblem } from '../problem.js'
@@ -22,12 +23,25 @@ export interface RouteProgram {
   staticHeaders: OutgoingHttpHeaders | undefined
   /** The route's `limits.timeout`, or undefined. */
   timeoutMs: number | undefined
+  /** Shared by every route of a gateway; `closing` is set when it starts draining. */
+  gate: { closing: boolean }
+  /** Told about unexpected errors (answered 500 SB_ERR_HTTP_INTERNAL) — never about refusals. */
+  onInternalError: ((err: unknown, routeId: string, requestId: string) => void) | undefined
 }
+
+const shuttingDown = (): SwitchboardError => new SwitchboardError('SB_ERR_GATEWAY_SHUTTING_DOWN', 'this gateway node is shutting down; retry')
 
 async function run(p: RouteProgram, x: Exchange): Promise<void> {
   let status: number
   let errorCode: string | null = null
   let timer: NodeJS.Timeout | undefined
+  if (p.gate.closing) {
+    // Draining: refuse new work (problem+json, unlike fastify's own 503) and close the connection.
+    x.headers.connection = 'close'
+    const answered = writeProblem(x.res, shuttingDown(), x.headers, x.requestId)
+    publishRequest(p.id, x.req.method as string, answered.status, x.consumerLabel, x.startedAt, answered.code)
+    return
+  }
   if (p.timeoutMs !== undefined) {
     const ac = new AbortController()
     x.signal = ac.signal
@@ -44,6 +58,7 @@ async function run(p: RouteProgram, x: Exchange): Promise<void> {
     const answered = writeProblem(x.res, err, x.headers, x.requestId)
     status = answered.status
     errorCode = answered.code
+    if (errorCode === 'SB_ERR_HTTP_INTERNAL') p.onInternalError?.(err, p.id, x.requestId)
   } finally {
     if (timer !== undefined) clearTimeout(timer)
   }
