@@ -11,7 +11,7 @@
  * character, empty) is refused, not just encoded: the delivery fails non-retryably with
  * SB_ERR_FLOW_TARGET_PATH, because retrying the same event cannot fix it.
  */
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { NonRetryableError, SwitchboardError } from '../core/errors.js'
 import { newRequestId } from '../core/ids.js'
 import { signStandardWebhook } from '../core/webhook-signature.js'
@@ -145,7 +145,9 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/
 /** A W3C traceparent continuing `parent`'s trace with a new span (or a new trace). */
 export function childTraceparent(parent?: string | null): string {
   const m = parent ? TRACEPARENT.exec(parent) : null
-  const traceId = m?.[1] && !/^0+$/.test(m[1]) ? m[1] : randomBytes(16).toString('hex')
+  // randomUUID draws from a pre-filled entropy cache: far cheaper per call than randomBytes.
+  const fresh = randomUUID().replaceAll('-', '')
+  const traceId = m?.[1] && !/^0+$/.test(m[1]) ? m[1] : fresh
   const flags = m?.[2] ?? '01'
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`
+  return `00-${traceId}-${randomUUID().replaceAll('-', '').slice(0, 16)}-${flags}`
 }

@@ -162,8 +162,11 @@ export class Worker {
     let failures = 0
     while (!signal.aborted) {
       try {
-        const want = Math.min(this.batch, this.maxInFlight - this.running.size)
-        if (want > 0) {
+        const free = this.maxInFlight - this.running.size
+        const want = Math.min(this.batch, free)
+        // Refill in batches (when half the slots or a whole batch are free), not one claim per
+        // finished delivery: each claim is a write, so claim round trips stay few and full.
+        if (want > 0 && (free >= this.batch || this.running.size <= this.maxInFlight / 2)) {
           const claims = await this.bus.claim({ limit: want, leaseMs: this.leaseMs, excludeSystems: this.openCircuits(), excludeFlows: this.fullFlows() })
           for (const c of claims) this.spawn(c)
           failures = 0
@@ -217,7 +220,8 @@ export class Worker {
         if (queue?.length === 0) this.waiting.delete(flowId)
         if (next) this.begin(next)
         r.finish()
-        this.bus.wake() // a slot is free
+        // Slots are free: wake the claim loop once it is worth a claim.
+        if (this.running.size <= this.maxInFlight / 2 || this.maxInFlight - this.running.size >= this.batch) this.bus.wake()
       })
   }
 

@@ -61,11 +61,14 @@
  *   whether it inserted, never a caught conflict (see "Transactions" above).
  */
 
+import type { AlertRepo, LeaseRepo } from './contract-alerts.js'
 import type { DeliveryRepo, EventRepo } from './contract-events.js'
 
 // Events, deliveries and attempts (the event-flows repositories) are declared in their own file.
 export type * from './contract-events.js'
 export { DELIVERY_STATUSES } from './contract-events.js'
+// Alert state and history, and leases (singleton jobs across nodes), in their own file too.
+export type * from './contract-alerts.js'
 
 export interface Store extends StoreTx {
   /** `sqlite` or `postgres`. */
@@ -111,6 +114,8 @@ export interface StoreTx {
   readonly quotas: QuotaRepo
   readonly events: EventRepo
   readonly deliveries: DeliveryRepo
+  readonly alerts: AlertRepo
+  readonly leases: LeaseRepo
 }
 
 // ---------------------------------------------------------------- consumers & keys

@@ -5,6 +5,8 @@
 import { after, describe } from 'node:test'
 import { openStore } from '../../src/store/open.js'
 import { describeStore } from '../conformance/store.js'
+import { describeStoreAlerts } from '../conformance/store-alerts.js'
+import type { Clock } from '../../src/core/clock.js'
 import { requireService } from '../helpers/services.js'
 import { createTestDatabase, type TestDatabase } from './pg-database.js'
 
@@ -14,11 +16,13 @@ describe('postgres store', { skip: await requireService('postgres') }, () => {
     await db?.drop()
   })
 
-  describeStore('postgres', async ({ clock }) => {
+  const postgres = async ({ clock }: { clock: Clock }) => {
     db ??= await createTestDatabase()
     await db.reset()
     const url = db.url
     const store = await openStore(url, { clock })
     return { store, reopen: () => openStore(url, { clock }), cleanup: () => store.close() }
-  })
+  }
+  describeStore('postgres', postgres)
+  describeStoreAlerts('postgres', postgres)
 })

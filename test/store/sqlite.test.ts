@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore } from '../../src/store/open.js'
 import { describeStore } from '../conformance/store.js'
+import { describeStoreAlerts } from '../conformance/store-alerts.js'
+import type { Clock } from '../../src/core/clock.js'
 
-describeStore('sqlite file', async ({ clock }) => {
+const sqliteFile = async ({ clock }: { clock: Clock }) => {
   const dir = await mkdtemp(join(tmpdir(), 'sb-store-'))
   const url = `sqlite:${join(dir, 'nested', 'switchboard.db')}` // parent created on open
   const store = await openStore(url, { clock })
@@ -17,7 +19,9 @@ describeStore('sqlite file', async ({ clock }) => {
       await rm(dir, { recursive: true, force: true })
     },
   }
-})
+}
+describeStore('sqlite file', sqliteFile)
+describeStoreAlerts('sqlite file', sqliteFile)
 
 describeStore('sqlite memory', async ({ clock }) => {
   const store = await openStore('sqlite::memory:', { clock })

@@ -11,6 +11,7 @@ import { TopicSpec } from './topic.js'
 import { FlowSpec } from './flow.js'
 import { PollerSpec } from './poller.js'
 import { AlertChannelSpec, AlertSpec } from './alert.js'
+import { ObserveSpec } from './observe.js'
 
 export const ListenSpec = Obj(
   {
@@ -80,6 +81,7 @@ export const ConfigSpec = Obj(
     pollers: Type.Optional(Type.Array(PollerSpec, { default: [] })),
     alerts: Type.Optional(Type.Array(AlertSpec, { default: [], description: 'Alert rules over the health figures.' })),
     channels: Type.Optional(Type.Record(Name(), AlertChannelSpec, { default: {}, additionalProperties: false, description: 'Alert notification channels, by name.' })),
+    observe: Type.Optional(ObserveSpec),
   },
   {
     title: 'Switchboard configuration',

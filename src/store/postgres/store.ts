@@ -32,6 +32,8 @@ export class PgStore implements Store {
   readonly quotas: StoreTx['quotas']
   readonly events: StoreTx['events']
   readonly deliveries: StoreTx['deliveries']
+  readonly alerts: StoreTx['alerts']
+  readonly leases: StoreTx['leases']
 
   private readonly clock: Clock
   private readonly migrations: readonly Migration[]
@@ -61,6 +63,8 @@ export class PgStore implements Store {
     this.quotas = repos.quotas
     this.events = repos.events
     this.deliveries = repos.deliveries
+    this.alerts = repos.alerts
+    this.leases = repos.leases
   }
 
   /** Connects and checks the server answers; rejects with SB_ERR_STORE_UNAVAILABLE. */

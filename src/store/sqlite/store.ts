@@ -37,6 +37,8 @@ export class SqliteStore implements Store {
   readonly quotas: StoreTx['quotas']
   readonly events: StoreTx['events']
   readonly deliveries: StoreTx['deliveries']
+  readonly alerts: StoreTx['alerts']
+  readonly leases: StoreTx['leases']
 
   private readonly gate = new SerialGate()
   private readonly clock: Clock
@@ -59,6 +61,8 @@ export class SqliteStore implements Store {
     this.quotas = repos.quotas
     this.events = repos.events
     this.deliveries = repos.deliveries
+    this.alerts = repos.alerts
+    this.leases = repos.leases
   }
 
   /** Opens `path` (absolute, or `:memory:`); rejects with SB_ERR_STORE_UNAVAILABLE. */
