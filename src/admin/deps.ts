@@ -4,9 +4,11 @@
  */
 import type { Logger } from 'pino'
 import type { LoadedConfig } from '../config/load.js'
+import type { FlowsService } from '../flows/service.js'
 import type { Store } from '../store/contract.js'
 import type { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
+import type { ObserveDeps } from './observe-deps.js'
 
 export interface AdminDeps {
   store: Store
@@ -26,9 +28,19 @@ export interface AdminDeps {
    * once rather than at its next revocation poll. Errors are ignored (the poll catches up).
    */
   onKeyRevoked?(id: string): Promise<void>
+  /**
+   * The node's event flows: publishing, events, deliveries and the DLQ. Without it those
+   * endpoints answer 503 SB_ERR_ADMIN_NOT_READY.
+   */
+  flows?: AdminFlows
   /** Checks an admin bearer token in constant time (see {@link resolveAdminToken}). */
   verifyToken(token: string): boolean
   /** True once a graceful shutdown has begun: /readyz turns 503 so load balancers drain. */
   isShuttingDown?(): boolean
+  /** Metrics, health and the alert loop; without it `/metrics` and `/v1/health` answer 503. */
+  observe?: ObserveDeps
   logger?: Logger
 }
+
+/** What the event, delivery and DLQ routes use of the flows service. */
+export type AdminFlows = Pick<FlowsService, 'publish' | 'dlq' | 'deliveries' | 'events' | 'flowSet'>

@@ -71,7 +71,7 @@ function operation(r: CollectedRoute, method: string): Record<string, unknown> {
   for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
     const desc = (schema as { description?: string }).description ?? (status.startsWith('2') ? 'Success' : 'Error')
     if (status === '204') responses[status] = { description: desc }
-    else responses[status] = { description: desc, content: { [status.startsWith('2') ? 'application/json' : 'application/problem+json']: { schema: plain(schema) } } }
+    else responses[status] = { description: desc, content: { [status.startsWith('2') ? (typeof s.produces === 'string' ? s.produces : 'application/json') : 'application/problem+json']: { schema: plain(schema) } } }
   }
   if (!r.public) responses['401'] = problemResponse('Missing or wrong admin token.')
   responses.default = problemResponse('Error (problem+json with a stable `code`).')

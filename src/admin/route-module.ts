@@ -23,5 +23,7 @@ declare module 'fastify' {
     bodyOptional?: boolean
     /** Left out of /openapi.json. */
     hide?: boolean
+    /** Media type of the success answers in /openapi.json (default `application/json`). */
+    produces?: string
   }
 }

@@ -13,11 +13,14 @@ export interface AdminCommandOptions {
   json?: boolean
 }
 
-/** Adds the admin options to `cmd` and runs `run` with a client; API errors print and exit 1. */
+/**
+ * Adds the admin options to `cmd` and runs `run` with a client; API errors print and exit 1.
+ * `run` may resolve with an exit code of its own (`switchboard status`); otherwise it is 0.
+ */
 export function adminAction<A extends unknown[]>(
   cmd: Command,
   ctx: CliContext,
-  run: (client: AdminClient, opts: AdminCommandOptions & Record<string, unknown>, ...args: A) => Promise<void>,
+  run: (client: AdminClient, opts: AdminCommandOptions & Record<string, unknown>, ...args: A) => Promise<void | number>,
 ): Command {
   return cmd
     .option('--url <url>', `admin API URL (env SWITCHBOARD_URL, default ${DEFAULT_ADMIN_URL})`)
@@ -29,8 +32,8 @@ export function adminAction<A extends unknown[]>(
       const args = received.slice(0, -2) as A
       const client = new AdminClient({ url: opts.url, token: opts.token, env: ctx.io.env })
       try {
-        await run(client, opts, ...args)
-        ctx.exitCode = EXIT.ok
+        const code = await run(client, opts, ...args)
+        ctx.exitCode = typeof code === 'number' ? code : EXIT.ok
       } catch (err) {
         if (!(err instanceof AdminApiError)) throw err
         ctx.io.err(formatApiError(err))

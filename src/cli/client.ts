@@ -26,6 +26,14 @@ export class AdminApiError extends Error {
   }
 }
 
+/** Extras for one request. */
+export interface RequestExtras {
+  query?: Record<string, string | number | undefined>
+  headers?: Record<string, string>
+  /** Instead of the default 15 s (a paced DLQ replay takes longer). */
+  timeoutMs?: number
+}
+
 export class AdminClient {
   readonly baseUrl: string
   private readonly token: string | undefined
@@ -40,15 +48,15 @@ export class AdminClient {
     return (await this.request('GET', path, query)) as T
   }
 
-  async post<T>(path: string, body: unknown): Promise<T> {
-    return (await this.request('POST', path, {}, body)) as T
+  async post<T>(path: string, body: unknown, extras: RequestExtras = {}): Promise<T> {
+    return (await this.request('POST', path, extras.query ?? {}, body, extras)) as T
   }
 
   async delete(path: string): Promise<void> {
     await this.request('DELETE', path, {})
   }
 
-  private async request(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<unknown> {
+  private async request(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown, extras: RequestExtras = {}): Promise<unknown> {
     const url = new URL(this.baseUrl + path)
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v))
     let res: Response
@@ -59,9 +67,10 @@ export class AdminClient {
           accept: 'application/json, application/problem+json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...extras.headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(extras.timeoutMs ?? TIMEOUT_MS),
       })
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name

@@ -4,6 +4,8 @@ export interface CliIo {
   err(text: string): void
   env: Record<string, string | undefined>
   cwd: string
+  /** Everything on standard input, as text (`switchboard publish TOPIC -`). */
+  readStdin?(): Promise<string>
 }
 
 export const processIo: CliIo = {
@@ -11,6 +13,11 @@ export const processIo: CliIo = {
   err: (text) => void process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  readStdin: async () => {
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+    return Buffer.concat(chunks).toString('utf8')
+  },
 }
 
 /** Exit codes: 0 success, 1 failure (invalid config, API error), 2 usage error. */

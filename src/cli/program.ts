@@ -4,11 +4,13 @@
  */
 import { Command } from 'commander'
 import { registerAdminToken } from './commands/admin-token.js'
+import { registerAlerts } from './commands/alerts.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
 import { registerOperate } from './commands/operate.js'
 import { registerRoutes } from './commands/routes.js'
 import { registerStart } from './commands/start.js'
+import { registerStatus } from './commands/status.js'
 import { registerValidate } from './commands/validate.js'
 import type { CliContext } from './context.js'
 import { VERSION } from './version.js'
@@ -27,6 +29,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerValidate(program, ctx)
   registerInit(program, ctx)
   registerOperate(program, ctx)
+  registerStatus(program, ctx)
+  registerAlerts(program, ctx)
   registerKeys(program, ctx)
   registerRoutes(program, ctx)
   registerAdminToken(program, ctx)

@@ -339,11 +339,48 @@ export const ERROR_CODES = codes({
     cause: 'Replay and discard apply to dead deliveries only; the delivery is pending, in flight, delivered or discarded.',
     fix: 'List dead deliveries with `switchboard dlq list`; a delivery still being retried needs no replay.',
   },
+  SB_ERR_FLOW_REPLAY_BUSY: {
+    status: 429,
+    title: 'A replay is already running',
+    cause: 'A bulk DLQ replay was requested while another one is still running on this node. Replays are paced (`ratePerSecond`) so live traffic keeps flowing; two at once would double the pace.',
+    fix: 'Wait for the running replay to finish (its request returns with the counts), then retry; or replay on another node.',
+  },
   SB_ERR_FLOW_UNKNOWN: {
     status: 409,
     title: 'Flow no longer configured',
     cause: 'A delivery belongs to a flow that the running config no longer declares (it was removed or renamed after the event was accepted). The delivery is dead-lettered so it stays visible.',
     fix: 'Restore the flow (same id) and replay the dead deliveries, or discard them.',
+  },
+  // pollers
+  SB_ERR_POLLER_STATUS: {
+    status: 502,
+    title: 'Poller request answered with an error status',
+    cause: 'The system a poller reads answered its GET with a non-2xx status. Nothing was published and the cursor did not move; the poller backs off and tries again.',
+    fix: 'Check the system (status, credentials, the `get` path and `query`); the poller’s state shows its last error and consecutive failures. A `Retry-After` answer is honoured.',
+  },
+  SB_ERR_POLLER_RESPONSE: {
+    status: 502,
+    title: 'Poller response cannot be used',
+    cause: 'The body a poller read is not JSON or is too large, an item has no usable id (`itemId` gave no string or number), an item’s `key` is not a string or number, or the next cursor is too large. Nothing of that page was published and the cursor did not move.',
+    fix: 'Fix the poller’s `itemId`, `publish.key` or `cursor` expression for the data the system really returns (the message names the item), or the system’s response.',
+  },
+  SB_ERR_POLLER_EXPRESSION: {
+    status: 422,
+    title: 'Poller expression failed',
+    cause: 'A poller’s JSONata `items`, `itemId`, `cursor` or `publish.key` expression failed or ran past its time limit on the response. Nothing of that page was published and the cursor did not move.',
+    fix: 'Fix the expression (the message quotes JSONata’s error and position); the next tick retries.',
+  },
+  SB_ERR_POLLER_LEASE_LOST: {
+    status: 409,
+    title: 'Poller tick lease lost',
+    cause: 'A tick ran longer than its lease and another node took the poller over; this node’s page was rolled back (the other node publishes it, deduplicated by item id).',
+    fix: 'Usually nothing: it resolves itself. If it recurs, the system is slower than the lease: lower `maxPages` or the system’s `timeout`.',
+  },
+  SB_ERR_POLLER_UNKNOWN: {
+    status: 404,
+    title: 'Unknown poller',
+    cause: 'No poller with that id is configured (`pollers[].id`).',
+    fix: 'Check the id against the config’s `pollers[].id`.',
   },
   SB_ERR_BUS_LEASE_LOST: {
     status: 409,
@@ -399,6 +436,13 @@ export const ERROR_CODES = codes({
     title: 'No mock response',
     cause: 'A mock system received a request that none of its configured responses (or OpenAPI examples) match.',
     fix: 'Add a response for that method and path under the system’s `mock.responses`.',
+  },
+  // alerts
+  SB_ERR_ALERT_NOTIFY_FAILED: {
+    status: 502,
+    title: 'Alert notification failed',
+    cause: 'A channel of an alert (`channels.<name>`) did not accept a notification after the in-process retries: unreachable, timed out, or answered with a non-2xx status.',
+    fix: 'Check the channel’s URL and credentials and the receiver’s logs. The evaluator offers the notification again at every evaluation until the channel accepts it (channels that already accepted it are not sent it again).',
   },
 })
 

@@ -38,6 +38,24 @@ export interface FlowsTargetGoneMessage {
   path: string
 }
 
+/**
+ * One poller tick that ran on this node (ticks another node ran, or that were not due, publish
+ * nothing). Same name as `POLLER_RUN_CHANNEL` in src/observe/channels.ts (declared twice on
+ * purpose: observe must not import flows).
+ */
+export const POLLER_RUN_CHANNEL = 'switchboard:poller:run'
+export interface PollerRunMessage {
+  poller: string
+  /** The tick ended without error (items it skipped as invalid do not make it fail). */
+  ok: boolean
+  /** New events the tick published (duplicates excluded; pages committed before a failure count). */
+  items: number
+  durationMs: number
+  /** Stable code of the tick's error, or null. */
+  errorCode: string | null
+}
+
 export const publishBatchChannel = diagnostics.channel(FLOWS_PUBLISH_CHANNEL)
 export const deliveryChannel = diagnostics.channel(FLOWS_DELIVERY_CHANNEL)
 export const targetGoneChannel = diagnostics.channel(FLOWS_TARGET_GONE_CHANNEL)
+export const pollerRunChannel = diagnostics.channel(POLLER_RUN_CHANNEL)

@@ -11,6 +11,11 @@
  * `dedupeWindow`) resolves `{ duplicate: true }` with the original event's id and creates no
  * deliveries — decided by the store's unique constraint inside the same transaction.
  *
+ * Batches with side writes ({@link Publisher.commitWith}): a poller commits one page of items
+ * together with its new cursor, so the cursor moves exactly when the items are accepted. Such a
+ * batch has its own transaction (never shared with unrelated publishes: a failing side write
+ * must not fail them) but the same validation, fan-out and dedupe.
+ *
  * Filters are evaluated at delivery time, not here: ingest stays cheap and constant-cost, a
  * fixed filter applies to everything still queued, and an expression error surfaces as a
  * visible dead delivery rather than a refused publish. A delivery the filter rejects ends
@@ -21,7 +26,7 @@ import { GroupCommit } from '../bus/group-commit.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
-import type { NewDelivery, NewEvent, Store } from '../store/contract.js'
+import type { NewDelivery, NewEvent, Store, StoreTx } from '../store/contract.js'
 import { publishBatchChannel } from './diagnostics.js'
 import type { FlowSet } from './flow-set.js'
 
@@ -43,6 +48,9 @@ export interface PublishResult {
   id: string
   duplicate: boolean
 }
+
+/** An event validated by {@link Publisher.prepare}, ready for {@link Publisher.commitWith}. */
+export type PreparedEvent = Readonly<NewEvent>
 
 export interface PublisherOptions {
   clock?: Clock
@@ -87,7 +95,7 @@ export class Publisher {
     if (this.closed) return Promise.reject(new SwitchboardError('SB_ERR_EVENT_PUBLISHER_CLOSED', 'the publisher is stopping; the event was not accepted'))
     let event: NewEvent
     try {
-      event = this.check(input)
+      event = this.prepare(input)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -100,7 +108,27 @@ export class Publisher {
     await this.batches.flush()
   }
 
-  private check(input: PublishInput): NewEvent {
+  /**
+   * Commit `events` (from {@link Publisher.prepare}) with their deliveries in one transaction of
+   * their own, together with what `alongside` writes through the same `tx` — it sees each
+   * event's result (duplicate or not) and may throw to roll everything back. Resolves once
+   * committed. Rejects with SB_ERR_EVENT_PUBLISHER_CLOSED once {@link Publisher.close} was
+   * called, or with the store's or `alongside`'s error (nothing stored).
+   */
+  async commitWith<T>(
+    events: readonly PreparedEvent[],
+    alongside: (tx: StoreTx, results: readonly PublishResult[]) => Promise<T>,
+  ): Promise<{ results: PublishResult[]; value: T }> {
+    if (this.closed) throw new SwitchboardError('SB_ERR_EVENT_PUBLISHER_CLOSED', 'the publisher is stopping; the events were not accepted')
+    return this.commit(events, alongside)
+  }
+
+  /**
+   * Validate `input` against its topic and build the event to store (new id, acceptance time);
+   * nothing is stored. Throws SB_ERR_EVENT_UNKNOWN_TOPIC or SB_ERR_EVENT_INVALID (422,
+   * `details.violations`), as {@link Publisher.publish} rejects.
+   */
+  prepare(input: PublishInput): PreparedEvent {
     const topic = this.flows.topics.get(input.topic)
     if (topic === undefined) throw new SwitchboardError('SB_ERR_EVENT_UNKNOWN_TOPIC', `unknown topic ${JSON.stringify(input.topic)}`)
     const violations: Array<{ path: string; message: string }> = []
@@ -133,9 +161,16 @@ export class Publisher {
   }
 
   private async write(events: NewEvent[]): Promise<PublishResult[]> {
+    return (await this.commit(events, async () => undefined)).results
+  }
+
+  private async commit<T>(
+    events: readonly NewEvent[],
+    alongside: (tx: StoreTx, results: readonly PublishResult[]) => Promise<T>,
+  ): Promise<{ results: PublishResult[]; value: T }> {
     const flows = this.flows
-    const results = await this.store.transaction(async (tx) => {
-      const stored = await tx.events.insertMany(events)
+    const out = await this.store.transaction(async (tx) => {
+      const stored = events.length === 0 ? [] : await tx.events.insertMany(events)
       const deliveries: NewDelivery[] = []
       stored.forEach((r, i) => {
         if (r.duplicate) return
@@ -153,10 +188,11 @@ export class Publisher {
         }
       })
       if (deliveries.length > 0) await this.bus.enqueue(tx, deliveries)
-      return stored
+      return { results: stored, value: await alongside(tx, stored) }
     })
+    if (events.length === 0) return out
     this.bus.wake()
-    if (publishBatchChannel.hasSubscribers) publishBatchChannel.publish({ events: events.length, duplicates: results.filter((r) => r.duplicate).length })
-    return results
+    if (publishBatchChannel.hasSubscribers) publishBatchChannel.publish({ events: events.length, duplicates: out.results.filter((r) => r.duplicate).length })
+    return out
   }
 }

@@ -52,6 +52,17 @@ export interface FlowsStats extends DeliveryStats {
   goneTargets: Record<string, string>
 }
 
+/** One configured flow's queue, as the store sees it now (the shape health and metrics read). */
+export interface FlowQueueFigures {
+  flow: string
+  /** Deliveries waiting or in flight. */
+  pending: number
+  /** How long the oldest due pending delivery has waited, in ms; null when none is due. */
+  oldestPendingAgeMs: number | null
+  /** Deliveries in the dead-letter queue. */
+  dead: number
+}
+
 export class FlowsService {
   readonly dlq: DeadLetters
   readonly deliveries: {
@@ -123,6 +134,25 @@ export class FlowsService {
   async stats(): Promise<FlowsStats> {
     const s = await this.store.deliveries.stats(this.clock.now())
     return { ...s, inFlightHere: this.worker?.inFlight ?? 0, goneTargets: Object.fromEntries(this.worker?.goneTargets ?? []) }
+  }
+
+  /**
+   * Queue figures of every configured flow (zeros for a flow with nothing queued), plus any flow
+   * no longer configured that still has deliveries queued or dead. One store query.
+   */
+  async flowStats(): Promise<FlowQueueFigures[]> {
+    const now = this.clock.now()
+    const rows = new Map((await this.store.deliveries.flowStats(now)).map((r) => [r.flowId, r]))
+    const ids = [...new Set([...this.flows.flows.keys(), ...rows.keys()])]
+    return ids.map((flow) => {
+      const r = rows.get(flow)
+      return {
+        flow,
+        pending: (r?.pending ?? 0) + (r?.inFlight ?? 0),
+        oldestPendingAgeMs: r?.oldestDueAt == null ? null : Math.max(0, now - r.oldestDueAt),
+        dead: r?.dead ?? 0,
+      }
+    })
   }
 
   /**

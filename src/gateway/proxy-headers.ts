@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { util as undiciUtil } from 'undici'
 import type { Exchange } from './exchange.js'
 
 export type HeaderMap = Record<string, string | string[]>
@@ -75,6 +76,30 @@ export function downstreamResponseHeaders(upstream: IncomingHttpHeaders): Outgoi
     const value = upstream[name]
     if (value !== undefined) out[name] = value
   }
+  return out
+}
+
+/**
+ * The same as {@link downstreamResponseHeaders}, from the raw name/value pairs of a streamed
+ * answer (Buffers, decoded as latin1 so every byte passes through unchanged). Repeated headers
+ * become arrays, as Node and undici do.
+ */
+export function downstreamHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  let listed: Set<string> | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    // Interned lower-case strings for the usual names, no allocation.
+    const name = undiciUtil.headerNameToString(raw[i] as Buffer)
+    const value = (raw[i + 1] as Buffer).toString('latin1')
+    if (name === 'connection') listed = connectionListed(value)
+    if (isHopByHop(name) || name === '__proto__') continue
+    const prior = out[name]
+    if (prior === undefined) out[name] = value
+    else if (Array.isArray(prior)) prior.push(value)
+    else out[name] = [String(prior), value]
+  }
+  // Rare (a Connection header naming other headers): drop what it named, wherever it came.
+  if (listed !== undefined) for (const name of listed) delete out[name]
   return out
 }
 

@@ -10,7 +10,7 @@
 import type { ServerResponse } from 'node:http'
 import { Transform, type Readable } from 'node:stream'
 import { SwitchboardError } from '../core/errors.js'
-import type { SystemClient, SystemResponse } from '../systems/index.js'
+import type { SystemCallOptions, SystemClient, SystemResponse } from '../systems/index.js'
 import { bodyTooLarge } from './body.js'
 import type { Exchange } from './exchange.js'
 import { hasRequestBody } from './policies/limits.js'
@@ -18,6 +18,7 @@ import type { CredentialHider } from './policies/credentials.js'
 import type { HeaderOps } from './policies/headers.js'
 import { downstreamResponseHeaders, mergeGatewayHeaders, upstreamRequestHeaders } from './proxy-headers.js'
 import type { ResponsePlan } from './response-plan.js'
+import { ResponseWriter } from './response-writer.js'
 import type { UpstreamPathBuilder } from './router/upstream-path.js'
 
 export interface ProxyOptions {
@@ -125,6 +126,16 @@ export async function streamResponse(x: Exchange, upstream: SystemResponse, head
   return status
 }
 
+/** The error to answer for a call that failed before the system's head arrived. */
+function upstreamFailure(x: Exchange, err: unknown, bodyExceeded: boolean, bodyLimit: number): unknown {
+  if (bodyExceeded) {
+    x.headers.connection = 'close'
+    return bodyTooLarge(bodyLimit)
+  }
+  if (x.signal?.aborted) return new SwitchboardError('SB_ERR_SYSTEM_TIMEOUT', 'the route deadline passed before the system answered', { cause: err })
+  return err
+}
+
 /** Compiles the proxy action of a route. */
 export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
   const { client, path, timeoutMs, bodyLimit, requestHeaders, hideCredentials, response } = o
@@ -147,20 +158,30 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
     requestHeaders?.(headers)
     if (response?.buffers) headers['accept-encoding'] = 'identity'
 
+    const call: SystemCallOptions = { method, path: base + query, headers, body, timeoutMs, signal: x.signal }
+    if (response?.buffers !== true) {
+      // Transparent: the answer is written into the client's response as it arrives.
+      const writer = new ResponseWriter(x, response?.headers)
+      try {
+        await client.stream(call, writer)
+      } catch (err) {
+        // Once the head is out, cutting the connection is the only honest signal left.
+        if (writer.status !== 0) {
+          x.res.destroy()
+          return writer.status
+        }
+        throw upstreamFailure(x, err, exceeded, bodyLimit)
+      }
+      return writer.status
+    }
+
     let upstream: SystemResponse
     try {
-      upstream = await client.request({ method, path: base + query, headers, body, timeoutMs, signal: x.signal })
+      upstream = await client.request(call)
     } catch (err) {
-      if (exceeded) {
-        x.headers.connection = 'close'
-        throw bodyTooLarge(bodyLimit)
-      }
-      if (x.signal?.aborted) throw new SwitchboardError('SB_ERR_SYSTEM_TIMEOUT', 'the route deadline passed before the system answered', { cause: err })
-      throw err
+      throw upstreamFailure(x, err, exceeded, bodyLimit)
     }
-    if (response === undefined || !response.buffers || bodiless(method, upstream.statusCode)) {
-      return streamResponse(x, upstream, response?.headers)
-    }
+    if (bodiless(method, upstream.statusCode)) return streamResponse(x, upstream, response.headers)
     return response.send(x, upstream)
   }
 }

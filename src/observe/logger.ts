@@ -2,7 +2,8 @@
  * The process logger (pino). JSON lines by default, so log shippers can parse them; pretty when
  * a person is watching (stdout is a terminal) or `log.pretty: true`. Secrets never reach the
  * output: authorization headers, cookies, tokens, passwords and the names listed in
- * `log.redact` are replaced by `[redacted]` wherever they appear up to three levels deep.
+ * `log.redact` are replaced by `[redacted]` wherever they appear up to three levels deep, and
+ * the config's secret values (`secrets`) wherever they appear in a line.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino'
 import pretty from 'pino-pretty'
@@ -49,6 +50,11 @@ export interface LoggerOptions {
   destination?: DestinationStream
   /** Base fields on every line. */
   base?: Record<string, unknown>
+  /**
+   * Secret values (the config's resolved secret references) replaced by `[redacted]` wherever
+   * they appear in a line, field names and message text included.
+   */
+  secrets?: readonly string[] | undefined
 }
 
 /** Creates the logger; throws a TypeError for an unknown level (the config schema prevents it). */
@@ -77,6 +83,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: redactPaths(options.redact ?? []), censor: '[redacted]' },
       // Errors as { type, message, stack, code } under `err`.
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+      ...scrubHook(options.secrets ?? []),
     },
     stream,
   )
@@ -95,4 +102,21 @@ export function redactPaths(extra: readonly string[]): string[] {
     paths.push(bare, `*${key}`, `*.*${key}`, `*.*.*${key}`)
   }
   return paths
+}
+
+/**
+ * pino's last-step hook replacing each secret value in the serialised line: as written, and as
+ * JSON escapes it (a secret holding `"` or `\` appears escaped in the line). Longest first, so
+ * a secret containing another is replaced whole.
+ */
+function scrubHook(secrets: readonly string[]): { hooks?: { streamWrite(line: string): string } } {
+  const forms = new Set<string>()
+  for (const s of secrets) {
+    if (s.length === 0) continue
+    forms.add(s)
+    forms.add(JSON.stringify(s).slice(1, -1))
+  }
+  if (forms.size === 0) return {}
+  const list = [...forms].sort((a, b) => b.length - a.length)
+  return { hooks: { streamWrite: (line) => list.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('[redacted]') : text), line) } }
 }

@@ -1,22 +1,27 @@
 /**
  * Wires a Switchboard node from a config file: load and validate the config (refusing to start
  * when it is invalid), open and migrate the store, sync config into it, start mock systems,
- * build the systems layer and the gateway, resolve the admin token, and listen. Roles: `all`
- * (everything), `gateway` (admin + gateway), `worker` (admin + background work, no gateway).
+ * build the systems layer, the event flows and the gateway, resolve the admin token, and
+ * listen. Roles: `all` (everything), `gateway` (admin + gateway; accepts events, delivers none),
+ * `worker` (admin + delivery and background work, no gateway).
  */
 import { buildAdminServer } from '../admin/server.js'
 import { adminTokenBanner, resolveAdminToken, type AdminTokenSource } from '../admin/token.js'
 import { loadConfig, type LoadedConfig } from '../config/load.js'
 import { durationMs } from '../core/duration.js'
 import { httpLimitsFromConfig } from '../core/http-limits.js'
-import { createGateway, type EventPublisher, type Gateway } from '../gateway/index.js'
+import type { FlowQueueFigures, FlowsService } from '../flows/service.js'
+import { createGateway, type Gateway } from '../gateway/index.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import type { Store } from '../store/contract.js'
 import { openStore } from '../store/open.js'
 import { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
+import { startFlows } from './flows.js'
 import { closeWithin, listenOn, urlFor } from './listen.js'
+import { configSecretValues } from './log-secrets.js'
 import { startMocks } from './mocks.js'
+import { startObservability, type Observability } from './observe.js'
 import { pollRevocationsNow } from './revocations.js'
 import { syncFromConfig } from './sync.js'
 import { startupSummary } from './summary.js'
@@ -58,11 +63,18 @@ export interface Hub {
   readonly systems: Systems
   /** Undefined for the worker role. */
   readonly gateway: Gateway | undefined
+  /** The event flows: publish, deliveries, DLQ (delivering only on the `all` and `worker` roles). */
+  readonly flows: FlowsService
+  /** Per-flow queue figures (pending, oldest pending age, dead) for health, metrics and alerts. */
+  flowStats(): Promise<FlowQueueFigures[]>
   readonly adminTokenSource: AdminTokenSource
+  /** Metrics, health tracker and alert loop (src/runtime/observe.ts); the flows wiring plugs its queue figures in here. */
+  readonly observability: Observability
   /**
    * Stops accepting on every listener, lets in-flight requests finish (bounded by
-   * `server.shutdownTimeout`), then closes the gateway, the systems' pools, the mocks and the
-   * store, in that order. Idempotent.
+   * `server.shutdownTimeout`), then closes the gateway, stops the flows (in-flight deliveries
+   * finish within `server.shutdownTimeout`, the rest are released), then the systems' pools, the
+   * mocks and the store, in that order. Idempotent.
    */
   stop(): Promise<void>
 }
@@ -72,7 +84,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   const env = options.env ?? process.env
   const loaded = await loadConfig(options.configFile, { env })
   const config = loaded.config
-  const logger = options.logger ?? createLogger({ level: config.log?.level, pretty: config.log?.pretty, redact: config.log?.redact, env })
+  const logger = options.logger ?? createLogger({ level: config.log?.level, pretty: config.log?.pretty, redact: config.log?.redact, env, secrets: configSecretValues(loaded) })
   const limits = httpLimitsFromConfig(config.server)
   const shutdownTimeoutMs = durationMs(config.server?.shutdownTimeout ?? '10s')
   const host = options.listen?.host ?? config.listen?.host ?? '127.0.0.1'
@@ -97,12 +109,16 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     cleanups.push(() => started.close())
     const systems = Systems.fromConfig(config.systems ?? {}, { effectiveBaseUrls: started.effectiveBaseUrls })
     cleanups.push(() => systems.close())
+    // Subscribed before anything serves, so the first request is counted.
+    const observability = startObservability({ config, store, systems, logger })
+    cleanups.push(() => observability.stop())
 
-    // The event layer plugs in here: once the flows runtime exists, pass its publisher so
-    // publish routes accept events (until then they answer 503 SB_ERR_GATEWAY_PUBLISH_FAILED).
-    const publisher: EventPublisher | undefined = undefined
+    // Every role accepts events; `all` and `worker` also deliver them.
+    const flows = await startFlows({ role, loaded, store, systems, logger })
+    cleanups.push(() => flows.stop(shutdownTimeoutMs))
+    observability.setQueueStatsProvider(() => flows.flowStats())
     // Compiled before anything listens: a bad route fails the start with nothing exposed.
-    const gateway = role === 'worker' ? undefined : await createGateway({ config, configDir: loaded.dir, systems, store, publisher, logger })
+    const gateway = role === 'worker' ? undefined : await createGateway({ config, configDir: loaded.dir, systems, store, publisher: flows, logger })
     if (gateway) cleanups.push(() => gateway.close())
 
     let shuttingDown = false
@@ -113,9 +129,11 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
         effectiveBaseUrls: started.effectiveBaseUrls,
         mocks: started.mocks,
         systems,
+        flows,
         ...(gateway ? { onKeyRevoked: () => pollRevocationsNow(store) } : {}),
         verifyToken: token.verify,
         isShuttingDown: () => shuttingDown,
+        observe: observability,
         logger,
       },
       { limits, ...(options.version ? { version: options.version } : {}) },
@@ -147,6 +165,10 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: draining in-flight requests')
       const step = (what: string, fn: () => Promise<unknown>) => fn().catch((err: unknown) => logger.error({ err }, `error closing ${what}`))
       await Promise.all(listeners.map((l) => step('a listener', () => closeWithin(l, shutdownTimeoutMs))))
+      // No new events arrive: let in-flight deliveries finish (bounded), release the rest.
+      await step('the flows', () => flows.stop(shutdownTimeoutMs))
+      // The alert loop writes to the store and may be notifying: stop it before the store closes.
+      await step('the observability', () => observability.stop())
       // Nothing calls out any more: close the pools, then the mocks they called, then the store.
       await step('the systems', () => systems.close())
       await step('the mock systems', () => started.close())
@@ -166,7 +188,10 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       mocks: started.mocks,
       systems,
       gateway,
+      flows,
+      flowStats: () => flows.flowStats(),
       adminTokenSource: token.source,
+      observability,
       stop: () => (stopping ??= stop()),
     }
   } catch (err) {

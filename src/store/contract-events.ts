@@ -189,6 +189,16 @@ export interface DeliveryStats {
   oldestDueAt: number | null
 }
 
+/** One flow's queue figures (see {@link DeliveryRepo.flowStats}). */
+export interface FlowDeliveryStats {
+  flowId: string
+  pending: number
+  inFlight: number
+  dead: number
+  /** Due time of the flow's oldest due-or-overdue pending delivery, or null. */
+  oldestDueAt: number | null
+}
+
 export interface DeliveryRepo {
   /** Add deliveries (status pending). Use inside the transaction that inserts their event. */
   enqueue(ds: readonly NewDelivery[]): Promise<void>
@@ -225,4 +235,9 @@ export interface DeliveryRepo {
   discard(ids: readonly string[], now: number): Promise<string[]>
   /** Queue figures; `now` decides which pending deliveries are due. */
   stats(now: number): Promise<DeliveryStats>
+  /**
+   * {@link DeliveryRepo.stats} per flow, for flows that have pending, in-flight or dead
+   * deliveries (a flow with none is absent), in flow id order.
+   */
+  flowStats(now: number): Promise<FlowDeliveryStats[]>
 }

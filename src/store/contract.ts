@@ -63,12 +63,15 @@
 
 import type { AlertRepo, LeaseRepo } from './contract-alerts.js'
 import type { DeliveryRepo, EventRepo } from './contract-events.js'
+import type { PollerRepo } from './contract-pollers.js'
 
 // Events, deliveries and attempts (the event-flows repositories) are declared in their own file.
 export type * from './contract-events.js'
 export { DELIVERY_STATUSES } from './contract-events.js'
 // Alert state and history, and leases (singleton jobs across nodes), in their own file too.
 export type * from './contract-alerts.js'
+// Poller cursors, schedules and tick leases, in their own file too.
+export type * from './contract-pollers.js'
 
 export interface Store extends StoreTx {
   /** `sqlite` or `postgres`. */
@@ -116,6 +119,7 @@ export interface StoreTx {
   readonly deliveries: DeliveryRepo
   readonly alerts: AlertRepo
   readonly leases: LeaseRepo
+  readonly pollers: PollerRepo
 }
 
 // ---------------------------------------------------------------- consumers & keys

@@ -2,7 +2,7 @@
  * Rows of the event-flows tables → records, shared by both backends. JSON columns arrive as text
  * from SQLite and already parsed (jsonb) from PostgreSQL; both shapes are accepted.
  */
-import type { AttemptRecord, DeadReason, DeliveryRecord, DeliveryStatus, EventRecord } from './contract.js'
+import type { AttemptRecord, DeadReason, DeliveryRecord, DeliveryStatus, EventRecord, FlowDeliveryStats } from './contract.js'
 
 export interface EventRow {
   id: string
@@ -105,4 +105,28 @@ export function attemptFromRow(r: AttemptRow): AttemptRecord {
     responseExcerpt: r.response_excerpt,
     requestId: r.request_id,
   }
+}
+
+/** One (flow, status) group of the per-flow stats query. */
+export interface FlowStatsRow {
+  flow_id: string
+  status: DeliveryStatus
+  n: number | string
+  oldest: number | string | null
+}
+
+/** Folds (flow, status) groups, ordered by flow, into one record per flow. */
+export function foldFlowStats(rows: readonly FlowStatsRow[]): FlowDeliveryStats[] {
+  const out: FlowDeliveryStats[] = []
+  for (const r of rows) {
+    let last = out.at(-1)
+    if (last?.flowId !== r.flow_id) out.push((last = { flowId: r.flow_id, pending: 0, inFlight: 0, dead: 0, oldestDueAt: null }))
+    const n = Number(r.n)
+    if (r.status === 'pending') {
+      last.pending = n
+      last.oldestDueAt = r.oldest === null ? null : Number(r.oldest)
+    } else if (r.status === 'in_flight') last.inFlight = n
+    else if (r.status === 'dead') last.dead = n
+  }
+  return out
 }

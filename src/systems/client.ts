@@ -20,11 +20,10 @@ import { classifyError } from './error-map.js'
 import { buildOutboundHeaders } from './headers.js'
 import type { ResolvedSystemOptions } from './options.js'
 import { TokenBucket } from './rate-limit.js'
+import { isReplayable, StreamCall, TIMEOUT_BACKSTOP_MS, type ClientParts, type ResponseSink } from './stream-call.js'
 import { TargetSet, type Target } from './targets.js'
 import type { SystemCallOptions, SystemHealth, SystemResponse } from './types.js'
 
-/** undici's own header/body timers are set this much later than the call's deadline. */
-const TIMEOUT_BACKSTOP_MS = 1_000
 
 /**
  * 5xx answers count as failures for the breaker and passive health; every other status
@@ -32,10 +31,6 @@ const TIMEOUT_BACKSTOP_MS = 1_000
  */
 function isFailureStatus(statusCode: number): boolean {
   return statusCode >= 500
-}
-
-function isReplayable(body: SystemCallOptions['body']): boolean {
-  return body === undefined || body === null || typeof body === 'string' || Buffer.isBuffer(body)
 }
 
 export class SystemClient {
@@ -47,6 +42,8 @@ export class SystemClient {
   readonly #auth: OutboundAuth | null
   readonly #headers: ReadonlyArray<readonly [string, string]>
   readonly #timeoutMs: number
+  /** What a {@link StreamCall} needs, shared by all of them. */
+  readonly #parts: ClientParts
 
   constructor(options: ResolvedSystemOptions, clock: Clock = systemClock) {
     this.name = options.name
@@ -61,6 +58,15 @@ export class SystemClient {
       options.passiveHealth,
       clock,
     )
+    this.#parts = {
+      name: this.name,
+      targets: this.#targets,
+      breaker: this.breaker,
+      auth: this.#auth,
+      staticHeaders: this.#headers,
+      timeoutMs: this.#timeoutMs,
+      publish: (o, statusCode, errorCode, start, target) => this.#publish(o, statusCode, errorCode, start, target),
+    }
   }
 
   /**
@@ -76,21 +82,48 @@ export class SystemClient {
     if (this.breaker.state === 'open') throw this.#refuse(o, start, new CircuitOpenError(this.name, this.breaker.retryAfterMs()))
     const bucket = this.rateLimit
     if (bucket !== null && !bucket.tryTake()) {
-      if (o.waitForRateLimit !== true) {
-        const retryAfterMs = bucket.retryAfterMs()
-        throw this.#refuse(
-          o,
-          start,
-          new RetryAfterError('SB_ERR_SYSTEM_RATE_LIMITED', `outbound rate limit of system "${this.name}" reached; retry in ${retryAfterMs}ms`, retryAfterMs, {
-            details: { retryAfterMs },
-          }),
-        )
-      }
+      if (o.waitForRateLimit !== true) throw this.#rateLimited(o, start, bucket)
       await bucket.take(o.signal)
     }
     const permit = this.breaker.tryAcquire()
     if (!permit.ok) throw this.#refuse(o, start, new CircuitOpenError(this.name, permit.retryAfterMs))
     return this.#exchange(o, permit.probe, start)
+  }
+
+  /**
+   * Calls the system and hands its answer to `sink` as it arrives — head, then body chunks —
+   * instead of returning a response object: the gateway's transparent proxy writes it straight
+   * into its own response. Same admission, timeouts, failover, OAuth2 retry, breaker accounting,
+   * passive health and diagnostics as {@link request}. Resolves once the sink got the whole body;
+   * rejects with the same errors as `request` — before `sink.onHead` (no answer to forward yet)
+   * or after it (the body failed, the deadline passed, the sink aborted).
+   */
+  stream(o: SystemCallOptions, sink: ResponseSink): Promise<void> {
+    const start = performance.now()
+    if (this.breaker.state === 'open') return Promise.reject(this.#refuse(o, start, new CircuitOpenError(this.name, this.breaker.retryAfterMs())))
+    const bucket = this.rateLimit
+    if (bucket !== null && !bucket.tryTake()) {
+      if (o.waitForRateLimit !== true) return Promise.reject(this.#rateLimited(o, start, bucket))
+      return bucket.take(o.signal).then(() => this.#startStream(o, sink, start))
+    }
+    return this.#startStream(o, sink, start)
+  }
+
+  #startStream(o: SystemCallOptions, sink: ResponseSink, start: number): Promise<void> {
+    const permit = this.breaker.tryAcquire()
+    if (!permit.ok) return Promise.reject(this.#refuse(o, start, new CircuitOpenError(this.name, permit.retryAfterMs)))
+    return new StreamCall(this.#parts, o, sink, permit.probe, start).begin()
+  }
+
+  #rateLimited(o: SystemCallOptions, start: number, bucket: TokenBucket): SwitchboardError {
+    const retryAfterMs = bucket.retryAfterMs()
+    return this.#refuse(
+      o,
+      start,
+      new RetryAfterError('SB_ERR_SYSTEM_RATE_LIMITED', `outbound rate limit of system "${this.name}" reached; retry in ${retryAfterMs}ms`, retryAfterMs, {
+        details: { retryAfterMs },
+      }),
+    )
   }
 
   /** Everything after admission: exactly one breaker outcome is reported, whatever happens. */

@@ -16,6 +16,10 @@ const EXPECTED = [
   'get /healthz',
   'get /readyz',
   'get /openapi.json',
+  'get /metrics',
+  'get /v1/health',
+  'get /v1/alerts',
+  'get /v1/alerts/history',
   'get /v1/config',
   'get /v1/config/revisions',
   'get /v1/config/revisions/{id}',
@@ -29,6 +33,15 @@ const EXPECTED = [
   'get /v1/systems/{name}/circuit',
   'get /v1/systems/{name}/mock/requests',
   'delete /v1/systems/{name}/mock/requests',
+  'post /v1/topics/{topic}/events',
+  'get /v1/events',
+  'get /v1/events/{id}',
+  'get /v1/deliveries',
+  'get /v1/deliveries/{id}',
+  'get /v1/dlq',
+  'get /v1/dlq/{id}',
+  'post /v1/dlq/replay',
+  'post /v1/dlq/discard',
 ]
 const PUBLIC = ['get /healthz', 'get /readyz', 'get /openapi.json']
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])

@@ -14,6 +14,7 @@ import { recordCases } from './store/records.js'
 import { counterCases } from './store/counters.js'
 import { transactionCases } from './store/transactions.js'
 import { eventCases } from './store/events.js'
+import { pollerCases } from './store-pollers.js'
 
 export type { StoreHarness } from './store/context.js'
 
@@ -58,5 +59,6 @@ export function describeStore(name: string, factory: (opts: { clock: Clock }) =>
     describe('revisions and audit', () => recordCases(ctx))
     describe('settings and quotas', () => counterCases(ctx))
     describe('events and deliveries', () => eventCases(ctx))
+    describe('pollers', () => pollerCases(ctx))
   })
 }

@@ -6,10 +6,11 @@
 import { foundation } from './001_foundation.js'
 import { eventFlows } from './002_event_flows.js'
 import { alerts } from './003_alerts.js'
+import { pollers } from './004_pollers.js'
 import type { Migration } from './migration.js'
 import { assertWellFormed } from './plan.js'
 
-export const MIGRATIONS: readonly Migration[] = [foundation, eventFlows, alerts]
+export const MIGRATIONS: readonly Migration[] = [foundation, eventFlows, alerts, pollers]
 
 assertWellFormed(MIGRATIONS)
 

@@ -15,11 +15,12 @@ import type {
   DeliveryRepo,
   DeliveryStats,
   DeliveryStatus,
+  FlowDeliveryStats,
   NewDelivery,
   SettleBase,
 } from '../contract.js'
 import { count, pageLimit, toJsonOrNull } from '../values.js'
-import { attemptFromRow, deliveryFromRow, eventFromRow, type AttemptRow, type DeliveryRow, type EventRow } from '../event-rows.js'
+import { attemptFromRow, deliveryFromRow, eventFromRow, foldFlowStats, type AttemptRow, type DeliveryRow, type EventRow, type FlowStatsRow } from '../event-rows.js'
 import { sql, type PgExec, type PgQuery } from './executor.js'
 
 /** The NOTIFY channel store-bus listeners wait on (src/bus/store/pg-wake-source.ts). */
@@ -128,6 +129,12 @@ const STATS = sql(
 FROM sb_deliveries WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY status`,
 )
 
+const FLOW_STATS = sql(
+  'deliveries_flow_stats',
+  `SELECT flow_id, status, count(*)::int AS n, min(CASE WHEN status = 'pending' AND next_at <= $1 THEN next_at END) AS oldest
+FROM sb_deliveries WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY flow_id, status ORDER BY flow_id`,
+)
+
 /** Listing statements by filter shape, named and prepared once each. */
 const listStatements = new Map<string, PgQuery>()
 
@@ -218,6 +225,10 @@ export class PgDeliveries implements DeliveryRepo {
       else if (r.status === 'dead') out.dead = r.n
     }
     return out
+  }
+
+  async flowStats(now: number): Promise<FlowDeliveryStats[]> {
+    return foldFlowStats((await this.x.query<FlowStatsRow>(FLOW_STATS, [count(now, 'now')])).rows)
   }
 
   private async settle(stmt: PgQuery, id: string, o: SettleBase, extra: unknown[]): Promise<boolean> {

@@ -8,6 +8,7 @@ import { PgAudit } from './audit.js'
 import { PgConsumers } from './consumers.js'
 import type { PgExec } from './executor.js'
 import { PgLeases } from './leases.js'
+import { PgPollers } from './pollers.js'
 import { PgQuotas } from './quotas.js'
 import { PgRevisions } from './revisions.js'
 import { PgSettings } from './settings.js'
@@ -24,5 +25,6 @@ export function pgRepos(x: PgExec): StoreTx {
     deliveries: new PgDeliveries(x),
     alerts: new PgAlerts(x),
     leases: new PgLeases(x),
+    pollers: new PgPollers(x),
   }
 }

@@ -34,6 +34,7 @@ export class PgStore implements Store {
   readonly deliveries: StoreTx['deliveries']
   readonly alerts: StoreTx['alerts']
   readonly leases: StoreTx['leases']
+  readonly pollers: StoreTx['pollers']
 
   private readonly clock: Clock
   private readonly migrations: readonly Migration[]
@@ -65,6 +66,7 @@ export class PgStore implements Store {
     this.deliveries = repos.deliveries
     this.alerts = repos.alerts
     this.leases = repos.leases
+    this.pollers = repos.pollers
   }
 
   /** Connects and checks the server answers; rejects with SB_ERR_STORE_UNAVAILABLE. */

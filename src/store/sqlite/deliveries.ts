@@ -13,13 +13,14 @@ import type {
   DeliveryRepo,
   DeliveryStats,
   DeliveryStatus,
+  FlowDeliveryStats,
   NewAttempt,
   NewDelivery,
   SettleBase,
 } from '../contract.js'
 import { count, pageLimit, toJsonOrNull } from '../values.js'
 import type { SqliteConnection } from './connection.js'
-import { attemptFromRow, deliveryFromRow, eventFromRow, type AttemptRow, type DeliveryRow, type EventRow } from '../event-rows.js'
+import { attemptFromRow, deliveryFromRow, eventFromRow, foldFlowStats, type AttemptRow, type DeliveryRow, type EventRow, type FlowStatsRow } from '../event-rows.js'
 import type { SqliteExec } from './executor.js'
 
 const DCOLS = `seq, id, event_id, flow_id, system, status, attempts, next_at, lease_until, ordering_key, last_status,
@@ -72,6 +73,8 @@ const DISCARD = `UPDATE sb_deliveries SET status = 'discarded', updated_at = @no
   WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'dead' RETURNING id`
 const STATS = `SELECT status, count(*) AS n, min(CASE WHEN status = 'pending' AND next_at <= ? THEN next_at END) AS oldest
   FROM sb_deliveries WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY status`
+const FLOW_STATS = `SELECT flow_id, status, count(*) AS n, min(CASE WHEN status = 'pending' AND next_at <= ? THEN next_at END) AS oldest
+  FROM sb_deliveries WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY flow_id, status ORDER BY flow_id`
 
 export class SqliteDeliveries implements DeliveryRepo {
   constructor(private readonly x: SqliteExec) {}
@@ -178,6 +181,10 @@ export class SqliteDeliveries implements DeliveryRepo {
       }
       return out
     })
+  }
+
+  flowStats(now: number): Promise<FlowDeliveryStats[]> {
+    return this.x.run((conn) => foldFlowStats(conn.stmt(FLOW_STATS).all(count(now, 'now')) as FlowStatsRow[]))
   }
 
   /** Record the attempt (while the lease is still held, so its number is right), then settle. */

@@ -8,6 +8,7 @@ import { SqliteAudit } from './audit.js'
 import { SqliteConsumers } from './consumers.js'
 import type { SqliteExec } from './executor.js'
 import { SqliteLeases } from './leases.js'
+import { SqlitePollers } from './pollers.js'
 import { SqliteQuotas } from './quotas.js'
 import { SqliteRevisions } from './revisions.js'
 import { SqliteSettings } from './settings.js'
@@ -24,5 +25,6 @@ export function sqliteRepos(x: SqliteExec): StoreTx {
     deliveries: new SqliteDeliveries(x),
     alerts: new SqliteAlerts(x),
     leases: new SqliteLeases(x),
+    pollers: new SqlitePollers(x),
   }
 }

@@ -39,6 +39,7 @@ export class SqliteStore implements Store {
   readonly deliveries: StoreTx['deliveries']
   readonly alerts: StoreTx['alerts']
   readonly leases: StoreTx['leases']
+  readonly pollers: StoreTx['pollers']
 
   private readonly gate = new SerialGate()
   private readonly clock: Clock
@@ -63,6 +64,7 @@ export class SqliteStore implements Store {
     this.deliveries = repos.deliveries
     this.alerts = repos.alerts
     this.leases = repos.leases
+    this.pollers = repos.pollers
   }
 
   /** Opens `path` (absolute, or `:memory:`); rejects with SB_ERR_STORE_UNAVAILABLE. */

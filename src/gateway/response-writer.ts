@@ -1,0 +1,70 @@
+/**
+ * The {@link ResponseSink} of a transparent proxy route: writes the system's answer straight into
+ * the client's response as it arrives — head (hop-by-hop headers dropped, the route's header ops
+ * and the gateway's own headers applied), then each body chunk with back-pressure. No stream
+ * sits in between, which is most of what makes the plain proxy path cheap.
+ *
+ * If the client leaves mid-answer, the call is aborted so the upstream connection is released at
+ * once; a failure after the head can only be signalled by cutting the connection (proxy.ts).
+ */
+import type { ResponseSink, StreamControl } from '../systems/index.js'
+import type { Exchange } from './exchange.js'
+import type { HeaderOps } from './policies/headers.js'
+import { downstreamHeadersFromRaw, mergeGatewayHeaders } from './proxy-headers.js'
+
+/** The reason a call is aborted with when the client went away (never shown to anyone). */
+const CLIENT_GONE = new Error('the gateway client closed the connection')
+
+export class ResponseWriter implements ResponseSink {
+  /** Status sent to the client; 0 until the head was written. */
+  status = 0
+  readonly #x: Exchange
+  readonly #headerOps: HeaderOps | undefined
+  #control: StreamControl | null = null
+  #ended = false
+
+  constructor(x: Exchange, headerOps: HeaderOps | undefined) {
+    this.#x = x
+    this.#headerOps = headerOps
+  }
+
+  onHead(statusCode: number, rawHeaders: readonly Buffer[], control: StreamControl): void {
+    const x = this.#x
+    const res = x.res
+    this.status = statusCode
+    if (res.destroyed) {
+      // The client left while the system was answering: release the upstream connection now.
+      control.abort(CLIENT_GONE)
+      return
+    }
+    const headers = downstreamHeadersFromRaw(rawHeaders)
+    this.#headerOps?.(headers)
+    mergeGatewayHeaders(headers, x)
+    res.writeHead(statusCode, headers)
+    this.#control = control
+    // 'close' fires when the response is done as well; only a close before the end matters.
+    res.on('close', this.#onClose)
+  }
+
+  onData(chunk: Buffer): boolean {
+    const res = this.#x.res
+    if (res.write(chunk)) return true
+    if (res.destroyed) return false // 'close' follows and aborts the call
+    res.once('drain', this.#onDrain)
+    return false
+  }
+
+  onEnd(): void {
+    this.#ended = true
+    this.#x.res.end()
+  }
+
+  readonly #onDrain = (): void => {
+    this.#control?.resume()
+  }
+
+  readonly #onClose = (): void => {
+    if (!this.#ended) this.#control?.abort(CLIENT_GONE)
+  }
+}
+

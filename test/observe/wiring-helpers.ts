@@ -1,0 +1,79 @@
+/**
+ * Loopback stand-ins for the wiring tests: an upstream system that fails on demand, and an
+ * alert channel receiver that records what it is sent. Plus a bounded wait (a deadline keeps a
+ * test from hanging; no test asserts how long anything took).
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+async function shut(server: Server): Promise<void> {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+}
+
+export interface FlakySystem {
+  url: string
+  /** While true every request gets a 500. */
+  failing: boolean
+  requests: number
+  close(): Promise<void>
+}
+
+export async function flakySystem(): Promise<FlakySystem> {
+  const state = { failing: false, requests: 0 }
+  const server = createServer((req, res) => {
+    state.requests++
+    req.resume()
+    res.setHeader('content-type', 'application/json')
+    if (state.failing) {
+      res.statusCode = 500
+      res.end('{"error":"down"}')
+    } else res.end(JSON.stringify({ id: req.url?.split('/').pop() ?? null }))
+  })
+  const url = await listen(server)
+  return Object.assign(state, { url, close: () => shut(server) })
+}
+
+export interface Received {
+  headers: IncomingHttpHeaders
+  body: { type: string; data: { id: string; key: string; status: string; alert: string; summary: string } }
+}
+
+export interface Receiver {
+  url: string
+  received: Received[]
+  close(): Promise<void>
+}
+
+/** An alert channel: records every JSON POST and answers 204. */
+export async function receiver(): Promise<Receiver> {
+  const received: Received[] = []
+  const server = createServer((req, res) => {
+    let text = ''
+    req.on('data', (c: Buffer) => (text += c.toString()))
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: JSON.parse(text) as Received['body'] })
+      res.statusCode = 204
+      res.end()
+    })
+  })
+  const url = await listen(server)
+  return { url, received, close: () => shut(server) }
+}
+
+/** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
+    await sleep(50)
+  }
+}
