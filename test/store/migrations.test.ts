@@ -23,7 +23,7 @@ import { createTestDatabase, type TestDatabase } from './pg-database.js'
 
 /** A fixture child process: `ready` once it has opened the store, `done` with its last output line. */
 function spawnChild(fixture: string, path: string): { ready: Promise<void>; go(): void; done: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { stdio: ['pipe', 'pipe', 'inherit'], timeout: 20_000 })
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { stdio: ['pipe', 'pipe', 'inherit'], timeout: 120_000 })
   let out = ''
   let markReady!: () => void
   const ready = new Promise<void>((resolve) => (markReady = resolve))
