@@ -5,9 +5,12 @@
 import { Command } from 'commander'
 import { registerAdminToken } from './commands/admin-token.js'
 import { registerAlerts } from './commands/alerts.js'
+import { registerDeliveries } from './commands/deliveries.js'
+import { registerDlq } from './commands/dlq.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
 import { registerOperate } from './commands/operate.js'
+import { registerPublish } from './commands/publish.js'
 import { registerRoutes } from './commands/routes.js'
 import { registerStart } from './commands/start.js'
 import { registerStatus } from './commands/status.js'
@@ -31,6 +34,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerOperate(program, ctx)
   registerStatus(program, ctx)
   registerAlerts(program, ctx)
+  registerPublish(program, ctx)
+  registerDeliveries(program, ctx)
+  registerDlq(program, ctx)
   registerKeys(program, ctx)
   registerRoutes(program, ctx)
   registerAdminToken(program, ctx)

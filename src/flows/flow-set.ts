@@ -14,6 +14,7 @@ import { SwitchboardError } from '../core/errors.js'
 import { userSchemaAjv } from '../config/ajv.js'
 import { readUserSchema } from '../config/user-schema.js'
 import type { FlowConfig } from '../config/spec/flow.js'
+import type { PollerConfig } from '../config/spec/poller.js'
 import type { SystemConfig } from '../config/spec/system.js'
 import type { TopicConfig } from '../config/spec/topic.js'
 import { compileExpression, type CompiledExpression, type ExpressionLimits } from './expressions.js'
@@ -51,6 +52,8 @@ export interface FlowConfigInput {
     readonly topics?: Readonly<Record<string, TopicConfig>> | undefined
     readonly flows?: readonly FlowConfig[] | undefined
     readonly systems?: Readonly<Record<string, SystemConfig>> | undefined
+    /** Read by the pollers only (FlowsService with `pollers`). */
+    readonly pollers?: readonly PollerConfig[] | undefined
   }
   /** Directory topic schema paths are relative to. */
   dir: string

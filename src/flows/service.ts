@@ -6,6 +6,8 @@
  * - `publish` satisfies the gateway's `EventPublisher` (resolve = committed).
  * - `dlq.list/show/replay/discard`, `deliveries.list/show`, `events.show`: the admin API and
  *   `switchboard dlq …` / `switchboard deliveries …` map onto these one to one.
+ * - `pollers` (with the `pollers` option): the config's pollers, publishing through the same
+ *   publisher; `pollers.list/get/runOnce/setCursor` for the admin API.
  */
 import type { Bus } from '../bus/contract.js'
 import { openBus } from '../bus/open.js'
@@ -14,6 +16,8 @@ import type { DeliveryQuery, DeliveryRecord, DeliveryStats, EventRecord, Store }
 import { DeadLetters, type DeliveryDetail } from './dlq.js'
 import type { ExpressionLimits } from './expressions.js'
 import { compileFlowSet, type FlowConfigInput, type FlowSet } from './flow-set.js'
+import { compilePollers } from './pollers/compile.js'
+import { PollerService, type PollerServiceOptions } from './pollers/service.js'
 import { Publisher, type PublisherOptions, type PublishInput, type PublishResult } from './publisher.js'
 import { Redactor } from './redact.js'
 import { DEFAULT_RETENTION_MS, RetentionJob } from './retention.js'
@@ -43,6 +47,11 @@ export interface FlowsServiceOptions {
   retentionMs?: number
   /** How often retention runs (default 10 min; 0 disables it). */
   retentionIntervalMs?: number
+  /**
+   * Run the config's `pollers[]` on this node (default false): `true`, or their tuning. Every
+   * node may run them; the store lets one node run each tick.
+   */
+  pollers?: boolean | Omit<PollerServiceOptions, 'config' | 'store' | 'systems' | 'publisher' | 'clock' | 'logger' | 'expressionLimits'>
 }
 
 export interface FlowsStats extends DeliveryStats {
@@ -72,6 +81,11 @@ export class FlowsService {
   readonly events: { show(id: string): Promise<EventRecord | undefined>; list: Store['events']['list'] }
 
   private retention: RetentionJob | undefined
+  private pollerService: PollerService | undefined
+  private makePollers: ((config: FlowConfigInput) => PollerService) | undefined
+  private checkPollers: ((config: FlowConfigInput) => void) | undefined
+  /** Poller services replaced by a reload, still finishing their ticks. */
+  private readonly retiredPollers: Array<Promise<void>> = []
 
   private constructor(
     private readonly store: Store,
@@ -96,6 +110,9 @@ export class FlowsService {
     const clock = o.clock ?? systemClock
     const limits = o.expressionLimits ?? {}
     const flows = compileFlowSet(o.config, limits)
+    // Checked before anything starts, so a bad poller leaves nothing running.
+    const checkPollers = (config: FlowConfigInput) => void compilePollers(config.config.pollers ?? [], limits, (name) => o.systems.has(name))
+    if (o.pollers) checkPollers(o.config)
     const bus = o.bus ?? (await openBus(o.busSpec, o.store, { clock, storeUrl: o.storeUrl, onError: (err) => o.logger?.warn({ err }, 'bus wake-up connection failed; polling meanwhile') }))
     const publisher = new Publisher(o.store, bus, flows, { ...o.publisher, clock })
     const worker = o.deliver === false ? undefined : new Worker(bus, flows, o.systems, { ...o.worker, clock, logger: o.logger, publisher, redactor: new Redactor(o.redact) })
@@ -110,7 +127,18 @@ export class FlowsService {
       })
       service.retention.start()
     }
+    if (o.pollers) {
+      const tuning = typeof o.pollers === 'object' ? o.pollers : {}
+      service.checkPollers = checkPollers
+      service.makePollers = (config) => new PollerService({ ...tuning, config, store: o.store, systems: o.systems, publisher, clock, logger: o.logger, expressionLimits: limits })
+      service.pollerService = service.makePollers(o.config)
+    }
     return service
+  }
+
+  /** The pollers of this node (undefined unless started with the `pollers` option). */
+  get pollers(): PollerService | undefined {
+    return this.pollerService
   }
 
   /** Accept an event: resolves once it and its deliveries are committed (see {@link Publisher.publish}). */
@@ -121,9 +149,15 @@ export class FlowsService {
   /** Apply a new config's topics and flows (throws SB_ERR_CONFIG_INVALID and keeps the old ones). */
   reload(config: FlowConfigInput): void {
     const flows = compileFlowSet(config, this.limits)
+    this.checkPollers?.(config)
     this.flows = flows
     this.publisher.setFlows(flows)
     this.worker?.setFlows(flows)
+    if (this.makePollers && this.pollerService) {
+      // The old service's tick in progress and the new one's cannot overlap: the store's lease decides.
+      this.retiredPollers.push(this.pollerService.stop())
+      this.pollerService = this.makePollers(config)
+    }
   }
 
   /** The compiled topics and flows in use. */
@@ -160,7 +194,9 @@ export class FlowsService {
    * the rest; then refuse new events and commit the queued ones; stop retention and the bus.
    */
   async stop(graceMs = 10_000): Promise<void> {
-    // Worker first: flows that publish onward still have a publisher while they finish.
+    // Pollers first (they publish), then the worker: flows that publish onward still have a
+    // publisher while they finish.
+    await Promise.allSettled([this.pollerService?.stop(graceMs), ...this.retiredPollers])
     await this.worker?.stop(graceMs)
     await this.publisher.close()
     await this.retention?.stop()

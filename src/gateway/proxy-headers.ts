@@ -90,9 +90,14 @@ export function downstreamHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpHe
   for (let i = 0; i + 1 < raw.length; i += 2) {
     // Interned lower-case strings for the usual names, no allocation.
     const name = undiciUtil.headerNameToString(raw[i] as Buffer)
+    if (isHopByHop(name) || name === '__proto__') {
+      if (name === 'connection') {
+        const named = connectionListed((raw[i + 1] as Buffer).toString('latin1'))
+        if (named !== undefined) listed = listed === undefined ? named : new Set([...listed, ...named])
+      }
+      continue
+    }
     const value = (raw[i + 1] as Buffer).toString('latin1')
-    if (name === 'connection') listed = connectionListed(value)
-    if (isHopByHop(name) || name === '__proto__') continue
     const prior = out[name]
     if (prior === undefined) out[name] = value
     else if (Array.isArray(prior)) prior.push(value)

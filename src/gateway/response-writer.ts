@@ -7,6 +7,7 @@
  * If the client leaves mid-answer, the call is aborted so the upstream connection is released at
  * once; a failure after the head can only be signalled by cutting the connection (proxy.ts).
  */
+import type { ServerResponse } from 'node:http'
 import type { ResponseSink, StreamControl } from '../systems/index.js'
 import type { Exchange } from './exchange.js'
 import type { HeaderOps } from './policies/headers.js'
@@ -15,12 +16,24 @@ import { downstreamHeadersFromRaw, mergeGatewayHeaders } from './proxy-headers.j
 /** The reason a call is aborted with when the client went away (never shown to anyone). */
 const CLIENT_GONE = new Error('the gateway client closed the connection')
 
+/** Where the response's listeners find their writer: shared listeners, no closure per request. */
+const WRITER = Symbol('switchboard.responseWriter')
+type WithWriter = ServerResponse & { [WRITER]?: ResponseWriter }
+
+function onResponseClose(this: WithWriter): void {
+  this[WRITER]?.clientClosed()
+}
+
+function onResponseDrain(this: WithWriter): void {
+  this[WRITER]?.control?.resume()
+}
+
 export class ResponseWriter implements ResponseSink {
-  /** Status sent to the client; 0 until the head was written. */
+  /** Status of the answer being forwarded; 0 while nothing reached the client. */
   status = 0
+  control: StreamControl | null = null
   readonly #x: Exchange
   readonly #headerOps: HeaderOps | undefined
-  #control: StreamControl | null = null
   #ended = false
 
   constructor(x: Exchange, headerOps: HeaderOps | undefined) {
@@ -30,10 +43,10 @@ export class ResponseWriter implements ResponseSink {
 
   onHead(statusCode: number, rawHeaders: readonly Buffer[], control: StreamControl): void {
     const x = this.#x
-    const res = x.res
-    this.status = statusCode
+    const res = x.res as WithWriter
     if (res.destroyed) {
       // The client left while the system was answering: release the upstream connection now.
+      this.status = statusCode
       control.abort(CLIENT_GONE)
       return
     }
@@ -41,16 +54,19 @@ export class ResponseWriter implements ResponseSink {
     this.#headerOps?.(headers)
     mergeGatewayHeaders(headers, x)
     res.writeHead(statusCode, headers)
-    this.#control = control
+    // Only now: a head that could not be written still gets a problem answer (proxy.ts).
+    this.status = statusCode
+    this.control = control
+    res[WRITER] = this
     // 'close' fires when the response is done as well; only a close before the end matters.
-    res.on('close', this.#onClose)
+    res.on('close', onResponseClose)
   }
 
   onData(chunk: Buffer): boolean {
     const res = this.#x.res
     if (res.write(chunk)) return true
     if (res.destroyed) return false // 'close' follows and aborts the call
-    res.once('drain', this.#onDrain)
+    res.once('drain', onResponseDrain)
     return false
   }
 
@@ -59,12 +75,8 @@ export class ResponseWriter implements ResponseSink {
     this.#x.res.end()
   }
 
-  readonly #onDrain = (): void => {
-    this.#control?.resume()
-  }
-
-  readonly #onClose = (): void => {
-    if (!this.#ended) this.#control?.abort(CLIENT_GONE)
+  /** The client's connection closed; before the end that means it left. */
+  clientClosed(): void {
+    if (!this.#ended) this.control?.abort(CLIENT_GONE)
   }
 }
-

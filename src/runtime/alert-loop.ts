@@ -170,8 +170,11 @@ export class AlertLoop {
   /**
    * One turn; resolves with the notifications accepted. Turns never overlap (a call during one
    * returns that one's result) and never reject: failures are logged and kept in the status.
+   * After {@link stop} it does nothing.
    */
   tick(): Promise<AlertNotification[]> {
+    // After stop, no turn may run: it would take the lease back.
+    if (this.#stopped && this.#running === undefined) return Promise.resolve([])
     this.#running ??= this.#turn()
       .catch((err: unknown) => {
         this.#status.lastError = err instanceof Error ? err.message : String(err)
@@ -219,7 +222,9 @@ export class AlertLoop {
     this.#status = { ...this.#status, evaluating: kept, lastEvaluatedAt: now, evaluations: this.#status.evaluations + 1, lastError: null }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now
-      await o.store.alerts.pruneHistory(Math.max(0, now - o.historyMs))
+      await o.store.alerts
+        .pruneHistory(Math.max(0, now - o.historyMs))
+        .catch((err: unknown) => o.logger.warn({ err }, 'pruning the alert history failed; trying again in an hour'))
     }
     return sent
   }

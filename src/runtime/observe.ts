@@ -47,6 +47,8 @@ export interface ObservabilityOptions {
    * nodes may share it); a SQLite store has one node, which always evaluates.
    */
   useLease?: boolean
+  /** At stop, how long a running evaluation may finish its notifications before they are aborted. Default 5 s. */
+  stopGraceMs?: number
 }
 
 export interface Observability {
@@ -144,9 +146,16 @@ export function startObservability(options: ObservabilityOptions): Observability
     },
     stop: () =>
       (stopping ??= (async () => {
-        // Abort notification retries first, so a down channel does not hold the shutdown.
-        http?.close()
-        await alerts.stop()
+        // A running evaluation may finish (a notification being answered gets recorded as
+        // sent, so the next start does not send it again); a channel that is down does not
+        // hold the shutdown past the grace period: its sends and retries are aborted then.
+        const abort = setTimeout(() => http?.close(), options.stopGraceMs ?? 5_000)
+        try {
+          await alerts.stop()
+        } finally {
+          clearTimeout(abort)
+          http?.close()
+        }
         unsubscribe()
         metrics.close()
       })()),

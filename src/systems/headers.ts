@@ -51,19 +51,22 @@ export function buildOutboundHeaders(
 ): OutboundHeaders {
   const out: OutboundHeaders = {}
   if (caller !== undefined) {
-    let listed: Set<string> | null = null
-    for (const key in caller) {
-      if (key.toLowerCase() === 'connection') listed = connectionTokens(caller[key])
-    }
+    // One pass; a Connection header naming further headers (rare) is applied at the end.
+    let connection: string | string[] | undefined
     for (const key in caller) {
       const value = caller[key]
       if (value === undefined) continue
       const name = key.toLowerCase()
-      if (DROPPED.has(name) || (listed !== null && listed.has(name))) continue
+      if (DROPPED.has(name)) {
+        if (name === 'connection') connection = value
+        continue
+      }
       if (dropContentLength && name === 'content-length') continue
       const prev = out[name]
       out[name] = prev === undefined ? value : ([] as string[]).concat(prev, value)
     }
+    const listed = connectionTokens(connection)
+    if (listed !== null) for (const name of listed) delete out[name]
   }
   for (const [name, value] of staticHeaders) out[name] = value
   return out

@@ -100,6 +100,8 @@ export class StreamCall {
   #resumeBody: (() => void) | null = null
   /** Why the call must end, set before an attempt got its connection. */
   #pendingReason: Error | null = null
+  /** An abort by the sink, or the sink's own exception: the promise rejects with it unchanged. */
+  #sinkReason: unknown = null
   #timedOut = false
   #timer: NodeJS.Timeout | undefined = undefined
   /** Created only for auth that may wait for a token. */
@@ -138,6 +140,7 @@ export class StreamCall {
       signal.addEventListener('abort', this)
     }
     this.#timer = setTimeout(StreamCall.#expire, this.#timeoutMs, this)
+    this.#timer.unref()
     this.#call = { headers: buildOutboundHeaders(o.headers, this.#p.staticHeaders, this.#replayable), path: o.path }
     this.#authorize()
     return done
@@ -152,6 +155,7 @@ export class StreamCall {
 
   abort(reason: Error): void {
     if (this.#phase === Phase.Done) return
+    this.#sinkReason = reason
     this.#stop(reason)
   }
 
@@ -189,14 +193,23 @@ export class StreamCall {
     if (systemCallChannel.hasSubscribers) p.publish(this.#o, statusCode, null, this.#start, target)
     this.#phase = Phase.Streaming
     this.#resumeBody = resume
-    this.#sink.onHead(statusCode, rawHeaders, this)
+    try {
+      this.#sink.onHead(statusCode, rawHeaders, this)
+    } catch (err) {
+      this.#sinkFailed(err)
+    }
     // The sink may have aborted (its reader is gone): stop reading.
     return this.#phase === Phase.Streaming
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#phase === Phase.Streaming) return this.#sink.onData(chunk)
-    return true
+    if (this.#phase !== Phase.Streaming) return true
+    try {
+      return this.#sink.onData(chunk)
+    } catch (err) {
+      this.#sinkFailed(err)
+      return false
+    }
   }
 
   onComplete(): void {
@@ -206,7 +219,12 @@ export class StreamCall {
     }
     if (this.#phase !== Phase.Streaming) return
     this.#finish()
-    this.#sink.onEnd()
+    try {
+      this.#sink.onEnd()
+    } catch (err) {
+      this.#reject(err)
+      return
+    }
     this.#resolve()
   }
 
@@ -217,7 +235,8 @@ export class StreamCall {
     if (phase === Phase.Streaming) {
       // The outcome was reported with the head; only the reader learns about this.
       this.#finish()
-      this.#reject(this.#callerAborted() ? err : classifyError(this.#p.name, this.#target?.origin ?? null, err, false).error)
+      const own = this.#sinkReason !== null || this.#callerAborted()
+      this.#reject(own ? (this.#sinkReason ?? err) : classifyError(this.#p.name, this.#target?.origin ?? null, err, false).error)
       return
     }
     const target = this.#target
@@ -312,6 +331,13 @@ export class StreamCall {
     if (self.#phase === Phase.Waiting) self.#authorize()
   }
 
+  /** The sink threw: a bug on the reader's side, reported as is (never as the system's fault). */
+  #sinkFailed(err: unknown): void {
+    if (this.#phase === Phase.Done) return
+    this.#sinkReason = err
+    this.#stop(err instanceof Error ? err : new Error(String(err)))
+  }
+
   /** Ends the call with `reason`: through undici when an attempt is connected, else at once. */
   #stop(reason: Error): void {
     this.#authAbort?.abort(reason)
@@ -324,7 +350,7 @@ export class StreamCall {
     this.#pendingReason = reason
     if (this.#phase === Phase.Streaming) {
       this.#finish()
-      this.#reject(reason)
+      this.#reject(this.#sinkReason ?? reason)
     } else {
       this.#failBeforeHead(reason)
     }

@@ -83,7 +83,7 @@ describe('admin API: events', () => {
     const before = (await f.store.events.list({ limit: 1000 })).length
     const res = await publish('order.created', { id: 42, total: -1 }, { 'idempotency-key': 'bad-1' })
     assert.equal(res.statusCode, 422)
-    assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/)
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
     const problem = res.json() as { code: string; violations: Array<{ path: string; message: string }> }
     assert.equal(problem.code, 'SB_ERR_EVENT_INVALID')
     assert.deepEqual(problem.violations.map((v) => v.path).sort(), ['/id', '/total'])

@@ -310,6 +310,24 @@ export function describeBus(name: string, factory: (opts: { clock: Clock }) => P
       assert.equal(await h.store.deliveries.nextDueAt(), t0 + 100)
     })
 
+    it('per-flow stats count each flow’s queue and dead letters, in flow order', async () => {
+      assert.deepEqual(await h.store.deliveries.flowStats(clock.now()), [])
+      const t0 = clock.now()
+      await enqueue({ flow: 'b' }, { flow: 'a' }, { flow: 'a' }, { flow: 'a' })
+      const claims = await claim(4)
+      const byFlow = (f: string) => claims.filter((c) => c.delivery.flowId === f)
+      const [a1, a2] = byFlow('a')
+      await h.bus.deadLetter(a1 as Claim, { reason: 'non-retryable', errorCode: 'X', error: 'x' })
+      await h.bus.nack(a2 as Claim, { delayMs: 5000, consumeAttempt: true, errorCode: 'X', error: 'x' })
+      await h.bus.nack(byFlow('b')[0] as Claim, { delayMs: 0, consumeAttempt: true, errorCode: 'X', error: 'x' })
+      clock.advance(1000)
+      assert.deepEqual(await h.store.deliveries.flowStats(clock.now()), [
+        // a: one in flight, one waiting out its backoff (not due: no queue age), one dead.
+        { flowId: 'a', pending: 1, inFlight: 1, dead: 1, oldestDueAt: null },
+        { flowId: 'b', pending: 1, inFlight: 0, dead: 0, oldestDueAt: t0 },
+      ])
+    })
+
     it('waitForWork returns on wake(), even one that came before it waited', async () => {
       const ac = new AbortController()
       const waiting = h.bus.waitForWork(60_000, ac.signal)

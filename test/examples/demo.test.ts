@@ -1,7 +1,8 @@
 /**
  * The demo that `npm start` runs: it validates, starts (on free ports, in a temp directory so
- * ./data is untouched), its mock systems answer and its gateway routes behave as the README
- * walkthrough says.
+ * ./data is untouched), its mock systems answer, its gateway routes behave as the README
+ * walkthrough says, and its event story works: a signed shop webhook (sent by the demo's own
+ * send-order.mjs) is invoiced, and a big order ends in the dead-letter queue.
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,11 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { loadConfig } from '../../src/config/load.js'
 import { startHub, type Hub } from '../../src/runtime/hub.js'
 import { createLogger } from '../../src/observe/logger.js'
 
 const DEMO = resolve('examples/demo/switchboard.yaml')
+const execFileAsync = promisify(execFile)
 
 describe('examples/demo', () => {
   let cwd: string
@@ -36,8 +40,9 @@ describe('examples/demo', () => {
     const loaded = await loadConfig(DEMO, { env: {} })
     assert.deepEqual(Object.keys(loaded.config.systems ?? {}).sort(), ['crm', 'erp', 'invoicing', 'shop'])
     assert.deepEqual(Object.keys(loaded.config.consumers ?? {}).sort(), ['mobile-app', 'partner-acme', 'storefront'])
-    assert.deepEqual((loaded.config.routes ?? []).map((r) => r.id), ['get-order', 'get-order-v0', 'public-status', 'get-product'])
+    assert.deepEqual((loaded.config.routes ?? []).map((r) => r.id), ['get-order', 'get-order-v0', 'public-status', 'get-product', 'shop-webhook'])
     assert.ok(loaded.config.topics?.['order.created'])
+    assert.deepEqual((loaded.config.flows ?? []).map((f) => f.id), ['order-to-invoice', 'order-to-crm'])
   })
 
   it('starts in development mode with a generated admin token and its store under the working directory', async () => {
@@ -148,5 +153,81 @@ describe('examples/demo gateway routes', () => {
       if (status === 200) await sleep(100)
     }
     assert.equal(status, 401)
+  })
+})
+
+describe('examples/demo event story', () => {
+  let cwd: string
+  let hub: Hub
+  let token = ''
+  const admin = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${hub.adminUrl}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } })
+    assert.ok(res.ok, `${path}: ${res.status}`)
+    return (await res.json()) as T
+  }
+  /** Runs examples/demo/send-order.mjs against this hub's gateway, as the README does. */
+  const sendOrder = async (...args: string[]) => {
+    const { stdout } = await execFileAsync(process.execPath, [resolve('examples/demo/send-order.mjs'), '--url', `${hub.gatewayUrl}/hooks/shop`, ...args])
+    const accepted = JSON.parse(stdout.split('\n')[1] ?? '') as { id: string; duplicate: boolean }
+    return accepted
+  }
+  const deliveries = (eventId: string) => admin<{ items: Array<{ id: string; flowId: string; status: string; lastStatus: number | null }> }>(`/v1/deliveries?event=${eventId}`)
+
+  before(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'sb-demo-flows-'))
+    let banner = ''
+    hub = await startHub({ configFile: DEMO, cwd, env: {}, anyPort: true, stderr: { write: (s: string) => (banner += s) }, logger: createLogger({ level: 'silent', env: {} }) })
+    token = /sbadm_[A-Za-z0-9_-]+/.exec(banner)?.[0] ?? ''
+  })
+  after(async () => {
+    await hub.stop()
+    await rm(cwd, { recursive: true, force: true })
+  })
+
+  it('a signed order webhook is invoiced (JSONata mapping) and the customer reaches the CRM', { timeout: 20_000 }, async () => {
+    const { id, duplicate } = await sendOrder('--total', '59.8', '--customer', 'cust-42')
+    assert.equal(duplicate, false)
+    const event = await admin<{ event: { key: string; body: { id: string } } }>(`/v1/events/${id}`)
+    assert.equal(event.event.key, 'cust-42', 'keyed by customer')
+    let states: string[] = []
+    for (let i = 0; i < 200 && states.join() !== 'delivered,delivered'; i++) {
+      states = (await deliveries(id)).items.map((d) => d.status)
+      if (states.join() !== 'delivered,delivered') await sleep(50)
+    }
+    assert.deepEqual(states, ['delivered', 'delivered'])
+    const invoices = hub.mocks.get('invoicing')?.requests() ?? []
+    const invoice = invoices.find((r) => (r.body as { order?: string }).order === event.event.body.id)
+    assert.ok(invoice, 'invoicing received the order')
+    assert.equal(invoice.status, 201)
+    assert.deepEqual(invoice.body, { customer: 'ada@example.com', amount: 59.8, currency: 'EUR', order: event.event.body.id, lines: [{ sku: 'SKU-1', quantity: 2, price: 29.9 }] })
+    assert.equal(invoice.headers['idempotency-key'], `${id}:order-to-invoice`)
+  })
+
+  it('the same webhook-id again is accepted as a duplicate and not delivered twice', async () => {
+    const first = await sendOrder('--webhook-id', 'msg_demo_test')
+    const again = await sendOrder('--webhook-id', 'msg_demo_test')
+    assert.deepEqual([again.id, again.duplicate], [first.id, true])
+    assert.equal((await deliveries(first.id)).items.length, 2)
+  })
+
+  it('a bad signature is refused with 401', async () => {
+    await assert.rejects(sendOrder('--bad-signature'), (err: { code?: number; stdout?: string }) => err.code === 1 && /→ 401/.test(err.stdout ?? ''))
+  })
+
+  it('a big order lands in the DLQ after the CRM refused it 3 times; the invoice still goes out', { timeout: 20_000 }, async () => {
+    const { id } = await sendOrder('--total', '1499', '--customer', 'cust-7', '--email', 'grace@example.com')
+    let dead: { id: string; flowId: string; status: string; lastStatus: number | null } | undefined
+    for (let i = 0; i < 300 && !dead; i++) {
+      dead = (await admin<{ items: Array<{ id: string; eventId: string; flowId: string; status: string; lastStatus: number | null }> }>('/v1/dlq?flow=order-to-crm')).items.find((d) => d.eventId === id)
+      if (!dead) await sleep(50)
+    }
+    assert.ok(dead, 'the CRM delivery is dead')
+    assert.equal(dead.lastStatus, 500)
+    const detail = await admin<{ attempts: Array<{ status: number }> }>(`/v1/dlq/${dead.id}`)
+    assert.deepEqual(detail.attempts.map((a) => a.status), [500, 500, 500])
+    const invoice = (await deliveries(id)).items.find((d) => d.flowId === 'order-to-invoice')
+    assert.equal(invoice?.status, 'delivered')
+    const discarded = await admin<{ changed: number }>('/v1/dlq/discard', { method: 'POST', body: JSON.stringify({ ids: [dead.id] }) })
+    assert.equal(discarded.changed, 1)
   })
 })

@@ -77,7 +77,7 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
     if (opts.json) return print(JSON.stringify(res, null, 2) + '\n')
     print(evaluationLine(res.evaluation))
     if (res.items.length === 0) return print('no alert rules in the config\n')
-    print(table(['ID', 'STATE', 'SEVERITY', 'CONDITION', 'FOR', 'INSTANCES', 'CHANNELS'], res.items.map((r) => [r.id, r.state, r.severity, r.condition, formatDuration(r.forMs), instancesText(r), r.channels.join(',')])))
+    print(table(['ID', 'STATE', 'SEVERITY', 'CONDITION', 'FOR', 'INSTANCES', 'CHANNELS'], res.items.map((r) => [r.id, r.state, r.severity, r.condition, r.forMs === 0 ? '-' : formatDuration(r.forMs), instancesText(r), r.channels.join(',')])))
     const active = res.items.flatMap((r) => r.instances)
     if (active.length > 0) {
       print('\n' + table(['INSTANCE', 'STATE', 'SINCE', 'SUMMARY'], active.map((i) => [i.key, i.state, i.firingSince ?? i.activeSince, i.summary])))
