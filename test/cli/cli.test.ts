@@ -26,7 +26,7 @@ describe('switchboard validate', () => {
     const r = await run(['validate', '-c', 'examples/demo/switchboard.yaml'])
     assert.equal(r.code, 0, r.err)
     assert.equal(r.out.trim().split('\n').length, 1)
-    assert.match(r.out, /^examples\/demo\/switchboard\.yaml: valid \(4 systems, 3 consumers, 4 routes, 1 topic/)
+    assert.match(r.out, /^examples\/demo\/switchboard\.yaml: valid \(4 systems, 3 consumers, 5 routes, 1 topic, 2 flows/)
   })
 
   it('exits 1 and prints every issue as file:line:col path: message', async () => {

@@ -59,7 +59,7 @@ describe('switchboard keys, consumers and routes', () => {
     const r = await run(['keys', 'create', 'partner-acme', '--label', 'walkthrough'], env)
     assert.equal(r.code, 0, r.err)
     assert.match(r.out, /^sbk_[A-Za-z0-9_-]{43}\n$/)
-    assert.match(r.err, /created API key [0-9a-f-]{36} \(prefix sbk_\w+\) for consumer partner-acme/)
+    assert.match(r.err, /created API key [0-9a-f-]{36} \(prefix sbk_[\w-]+\) for consumer partner-acme/)
     assert.match(r.err, /cannot be shown again/)
     const key = r.out.trim()
     const res = await order(key)
