@@ -42,6 +42,9 @@ export function startFlows(o: StartFlowsOptions): Promise<FlowsService> {
     logger: o.logger.child({ component: 'flows' }),
     redact: config.log?.redact ?? [],
     deliver,
+    // Pollers are background work too; on a shared store their ticks are leased, so every
+    // worker node may run them and each tick still fires once.
+    pollers: deliver,
     // Pruning is background work: it runs where deliveries are worked, not on gateway-only nodes.
     ...(deliver ? {} : { retentionIntervalMs: 0 }),
   })

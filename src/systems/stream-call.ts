@@ -139,8 +139,9 @@ export class StreamCall {
       }
       signal.addEventListener('abort', this)
     }
+    // Not unref'd: a call in flight keeps the process alive anyway, and with many calls in
+    // flight a ref'd timer spares Node two native ref-count toggles per call.
     this.#timer = setTimeout(StreamCall.#expire, this.#timeoutMs, this)
-    this.#timer.unref()
     this.#call = { headers: buildOutboundHeaders(o.headers, this.#p.staticHeaders, this.#replayable), path: o.path }
     this.#authorize()
     return done

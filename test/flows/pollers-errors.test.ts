@@ -7,7 +7,8 @@ import diagnostics from 'node:diagnostics_channel'
 import { afterEach, describe, it } from 'node:test'
 import { SwitchboardError } from '../../src/core/errors.js'
 import { POLLER_RUN_CHANNEL, type PollerRunMessage } from '../../src/flows/diagnostics.js'
-import { startPollers } from '../../src/flows/pollers/index.js'
+import { compilePollers, startPollers } from '../../src/flows/pollers/index.js'
+import { pagePath } from '../../src/flows/pollers/fetch.js'
 import { backoffDelay } from '../../src/flows/pollers/schedule.js'
 import { contacts, contactsHandler, contactsPoller, pollerFixture, type PollerFixture } from './pollers-fixture.js'
 
@@ -122,6 +123,11 @@ describe('pollers: failures', () => {
     })
     await f.pollers.runOnce('crm-contacts')
     assert.equal(f.api.requests[0]?.path, '/contacts/..%2Fadmin%3Fx%3D1%26y%3D%23/page?since=..%2Fadmin%3Fx%3D1%26y%3D%23&fixed=a+b')
+    const [p] = compilePollers([contactsPoller({ get: '/c?x=1', query: { after: '{cursor}' } })])
+    assert.ok(p)
+    assert.equal(pagePath(p, null), '/c?x=1', 'no cursor yet: the parameter is left out')
+    assert.equal(pagePath(p, 5), '/c?x=1&after=5')
+    assert.equal(pagePath(p, { page: 2 }), '/c?x=1&after=%7B%22page%22%3A2%7D', 'other JSON values as JSON')
   })
 
   it('refuses a bad poller at start, naming the field', () => {

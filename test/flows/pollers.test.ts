@@ -164,6 +164,16 @@ describe('pollers: cursor, ids and dedupe', () => {
     assert.equal((await f.pollers.runOnce('crm-contacts')).ran, true, 'taken over once that lease expired (its node died)')
   })
 
+  it('a poller whose saved state was removed starts over (its items deduplicate)', async () => {
+    f = await pollerFixture({ pollers: [contactsPoller()], contacts: contacts(3) })
+    await f.pollers.runOnce('crm-contacts')
+    assert.equal(await f.store.pollers.remove('crm-contacts'), true)
+    const gone = await f.pollers.runOnce('crm-contacts', { force: false })
+    assert.deepEqual([gone.ran, gone.reason], [false, 'not-due'])
+    const again = await f.pollers.runOnce('crm-contacts', { force: false })
+    assert.deepEqual([again.ran, again.items, again.duplicates, again.cursor], [true, 0, 2, 2])
+  })
+
   it('rejects an unknown poller id with SB_ERR_POLLER_UNKNOWN', async () => {
     f = await pollerFixture({ pollers: [contactsPoller()] })
     await assert.rejects(f.pollers.runOnce('nope'), (err: unknown) => err instanceof SwitchboardError && err.code === 'SB_ERR_POLLER_UNKNOWN' && err.status === 404)

@@ -7,6 +7,7 @@
  * Within a node, ticks of one poller never overlap: the loop and {@link PollerService.runOnce}
  * queue behind each other.
  */
+import { setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PollerConfig } from '../../config/spec/poller.js'
@@ -88,6 +89,8 @@ export class PollerService {
       maxResponseBytes: o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       logger: o.logger,
     }
+    // One listener per poller loop or request in flight: many pollers are not a leak.
+    setMaxListeners(0, this.sleeping.signal, this.requests.signal)
     if (o.schedule !== false) for (const p of pollers) this.loops.push(this.loop(p))
   }
 
@@ -170,7 +173,10 @@ export class PollerService {
     await this.ensure(p)
     this.running.add(p.id)
     try {
-      return await runTick(p, this.deps, { force, signal: this.requests.signal })
+      const r = await runTick(p, this.deps, { force, signal: this.requests.signal })
+      // "Not due, due now" only happens when the row is gone (removed behind our back): recreate it.
+      if (!r.ran && r.reason === 'not-due' && r.nextAt <= this.clock.now()) this.ensured.delete(p.id)
+      return r
     } finally {
       this.running.delete(p.id)
     }

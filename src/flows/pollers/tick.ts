@@ -156,10 +156,9 @@ function prepare(p: CompiledPoller, deps: TickDeps, items: readonly PageItem[], 
     try {
       events.push(deps.publisher.prepare({ topic: p.topic, id: item.id, key: item.key, body: item.body, requestId: tickId }))
     } catch (err) {
-      if (!(p.onInvalidItem === 'skip' && isSwitchboardError(err) && err.code === 'SB_ERR_EVENT_INVALID')) {
-        if (isSwitchboardError(err) && err.code === 'SB_ERR_EVENT_INVALID') throw new SwitchboardError('SB_ERR_EVENT_INVALID', `${p.where}: item "${item.id}": ${err.message}`, { cause: err, details: err.details })
-        throw err
-      }
+      // Anything but a schema violation (an unknown topic…) fails the tick whatever onInvalidItem says.
+      if (!isSwitchboardError(err) || err.code !== 'SB_ERR_EVENT_INVALID') throw err
+      if (p.onInvalidItem === 'fail') throw new SwitchboardError('SB_ERR_EVENT_INVALID', `${p.where}: item "${item.id}": ${err.message}`, { cause: err, details: err.details })
       t.skipped++
       t.warning = { code: err.code, message: clip(`${p.where}: item "${item.id}" skipped: ${err.message}`) }
     }
