@@ -1,5 +1,5 @@
 /**
- * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 3] [--connections 50]
+ * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 5] [--connections 50]
  * [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
  * (the project is built into node_modules/.cache/switchboard-bench first) unless `--tsx`.
  *
@@ -11,7 +11,8 @@
  *   sb-apikey       API key + rate limit + metrics subscriber
  *   sb-jwt          JWT verified against a cached JWKS
  * Throughput runs are interleaved (round-robin, order rotated each round) so drift on a shared
- * machine hits every target alike; medians across rounds are reported. Max load uses wrk when
+ * machine hits every target alike; medians across rounds are reported, and ratios to
+ * @fastify/http-proxy are medians of per-round ratios. Max load uses wrk when
  * installed, else autocannon. Then latency at half of the plain route's max rate is measured
  * with a fixed-rate generator (µs resolution, latency counted from the scheduled send time so
  * queueing is not hidden), and RSS with 1,000 routes loaded. `--profile` writes V8 CPU
@@ -72,7 +73,7 @@ function parseArgs(args: string[]): Options {
   }
   return {
     durationS: get('duration', 5),
-    rounds: get('rounds', 3),
+    rounds: get('rounds', 5),
     connections: get('connections', 50),
     profile: args.includes('--profile'),
     tsx: args.includes('--tsx'),
@@ -226,6 +227,22 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
 }
 
+/**
+ * `name`'s figure over the baseline's, round by round (both measured within the same round, so
+ * drift of a shared machine between rounds cancels out), as the median and the per-round list.
+ */
+function pairedRatio(results: Map<string, LoadResult[]>, name: string, pick: (r: LoadResult) => number): { median: number; rounds: number[] } {
+  return paired(results, name, 'fastify-proxy', (a, b) => pick(a) / pick(b))
+}
+
+/** `combine(name's result, baseline's result)` for each round, and its median. */
+function paired(results: Map<string, LoadResult[]>, name: string, baseline: string, combine: (a: LoadResult, b: LoadResult) => number): { median: number; rounds: number[] } {
+  const mine = results.get(name) ?? []
+  const base = results.get(baseline) ?? []
+  const rounds = mine.map((r, i) => combine(r, base[i] as LoadResult))
+  return { median: median(rounds), rounds }
+}
+
 function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> {
   const out = new Map<string, LoadResult>()
   for (const [name, list] of results) {
@@ -288,7 +305,6 @@ export async function run(args: string[]): Promise<void> {
       }
     }
     const max = summarise(results)
-    const baseline = max.get('fastify-proxy')?.rps ?? NaN
 
     const half = Math.floor((max.get('sb-plain')?.rps ?? 0) / 2)
     const halfTargets = targets.filter((t) => ['direct', 'fastify-proxy', 'sb-plain', 'sb-apikey'].includes(t.name))
@@ -300,7 +316,6 @@ export async function run(args: string[]): Promise<void> {
       }
     }
     const atHalf = summarise(halfResults)
-    const direct = atHalf.get('direct')
 
     const many = await start('sb-1000', upstreamUrl, opts)
     children.push(many.child)
@@ -313,17 +328,25 @@ export async function run(args: string[]): Promise<void> {
     const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MB`
     const lines = [
       '',
-      `| target | req/s (median) | × @fastify/http-proxy | server CPU µs/req | p50 ms | p99 ms | p99 at ${half} req/s | added p99 vs direct |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      `| target | req/s (median) | × @fastify/http-proxy req/s | server CPU µs/req | CPU vs @fastify/http-proxy | p50 ms | p99 ms | p50 / p99 at ${half} req/s | added p50 / p99 vs direct |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ]
+    const perRound: string[] = []
     for (const t of targets) {
       const m = max.get(t.name) as LoadResult
       const h = atHalf.get(t.name)
-      const added = h && direct ? `${(h.p99 - direct.p99).toFixed(3)} ms` : '—'
+      // Added latency per round (the target and direct measured in the same round), then the median.
+      const addedP50 = paired(halfResults, t.name, 'direct', (a, b) => a.p50 - b.p50).median
+      const addedP99 = paired(halfResults, t.name, 'direct', (a, b) => a.p99 - b.p99).median
+      const added = h ? `${addedP50.toFixed(3)} / ${addedP99.toFixed(3)} ms` : '—'
+      const rpsRatio = pairedRatio(results, t.name, (r) => r.rps)
+      const cpuRatio = pairedRatio(results, t.name, (r) => r.cpuUsPerReq)
       lines.push(
-        `| ${t.name} | ${m.rps.toFixed(0)} | ${(m.rps / baseline).toFixed(2)} | ${m.cpuUsPerReq.toFixed(0)} | ${m.p50} | ${m.p99} | ${h ? `${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
+        `| ${t.name} | ${m.rps.toFixed(0)} | ${rpsRatio.median.toFixed(2)} | ${m.cpuUsPerReq.toFixed(0)} | ${cpuRatio.median.toFixed(2)} | ${m.p50} | ${m.p99} | ${h ? `${h.p50.toFixed(3)} / ${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
       )
+      if (t.name.startsWith('sb-')) perRound.push(`${t.name} ${rpsRatio.rounds.map((r) => r.toFixed(2)).join(' ')}`)
     }
+    lines.push('', `Ratios are medians of per-round ratios (both targets measured in the same round); req/s ratio per round: ${perRound.join('; ')}.`)
     lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)
     const errors = [...max.values(), ...atHalf.values()].reduce((a, r) => a + r.errors, 0)
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)

@@ -41,22 +41,28 @@ function bodiless(method: string, status: number): boolean {
 }
 
 /** A body stream that fails once more than `limit` bytes went through (chunked uploads). */
-function limited(source: Readable, limit: number, onExceeded: () => void): Readable {
-  let seen = 0
-  const guard = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length
-      if (seen > limit) {
-        onExceeded()
-        done(bodyTooLarge(limit))
-        return
-      }
-      done(null, chunk)
-    },
-  })
-  source.pipe(guard)
-  source.once('error', (err) => guard.destroy(err))
-  return guard
+class LimitedBody extends Transform {
+  /** Set when the upload went over the limit (the call then fails with that). */
+  exceeded = false
+  #seen = 0
+  readonly #limit: number
+
+  constructor(source: Readable, limit: number) {
+    super()
+    this.#limit = limit
+    source.pipe(this)
+    source.once('error', (err) => this.destroy(err))
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+    this.#seen += chunk.length
+    if (this.#seen > this.#limit) {
+      this.exceeded = true
+      done(bodyTooLarge(this.#limit))
+      return
+    }
+    done(null, chunk)
+  }
 }
 
 /**
@@ -127,8 +133,8 @@ export async function streamResponse(x: Exchange, upstream: SystemResponse, head
 }
 
 /** The error to answer for a call that failed before the system's head arrived. */
-function upstreamFailure(x: Exchange, err: unknown, bodyExceeded: boolean, bodyLimit: number): unknown {
-  if (bodyExceeded) {
+function upstreamFailure(x: Exchange, err: unknown, body: unknown, bodyLimit: number): unknown {
+  if (body instanceof LimitedBody && body.exceeded) {
     x.headers.connection = 'close'
     return bodyTooLarge(bodyLimit)
   }
@@ -145,12 +151,11 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
     const base = path(x.params, x.rawPath)
 
     let body: Buffer | string | Readable | null = null
-    let exceeded = false
     if (x.bodyReplaced) body = x.body === undefined ? null : JSON.stringify(x.body)
     else if (x.rawBody !== undefined) body = x.rawBody
     else if (hasRequestBody(req)) {
       // A declared length was checked already; chunked uploads are counted as they stream.
-      body = req.headers['content-length'] !== undefined ? req : limited(req, bodyLimit, () => (exceeded = true))
+      body = req.headers['content-length'] !== undefined ? req : new LimitedBody(req, bodyLimit)
     }
 
     const headers = upstreamRequestHeaders(req, x.requestId, body === req, hideCredentials?.headers)
@@ -170,7 +175,7 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
           x.res.destroy()
           return writer.status
         }
-        throw upstreamFailure(x, err, exceeded, bodyLimit)
+        throw upstreamFailure(x, err, body, bodyLimit)
       }
       return writer.status
     }
@@ -179,7 +184,7 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
     try {
       upstream = await client.request(call)
     } catch (err) {
-      throw upstreamFailure(x, err, exceeded, bodyLimit)
+      throw upstreamFailure(x, err, body, bodyLimit)
     }
     if (bodiless(method, upstream.statusCode)) return streamResponse(x, upstream, response.headers)
     return response.send(x, upstream)

@@ -59,12 +59,21 @@ export type KeyLookup = KeyFound | { readonly found: false; readonly revoked: bo
 interface Entry<T> {
   value: T
   expiresAt: number
+  /** When a hit last moved the entry to the recent end (0: not yet). */
+  touchedAt: number
 }
+
+/**
+ * A hit moves its entry to the recent end at most this often. Moving it on every hit (a Map
+ * delete + set, which makes V8 shrink and regrow the table) was the most expensive line of an
+ * API-key request; eviction order only needs to be right to about a second.
+ */
+const RECENCY_REFRESH_MS = 1_000
 
 const UNKNOWN: KeyLookup = Object.freeze({ found: false, revoked: false })
 const REVOKED: KeyLookup = Object.freeze({ found: false, revoked: true })
 
-/** A Map used as an LRU: a hit moves the entry to the end; inserts evict from the front. */
+/** A Map used as an LRU: a hit moves the entry to the end (at most once a second); inserts evict from the front. */
 class Lru<T> {
   private readonly map = new Map<string, Entry<T>>()
   constructor(private readonly max: number) {}
@@ -76,14 +85,17 @@ class Lru<T> {
       this.map.delete(k)
       return undefined
     }
-    this.map.delete(k)
-    this.map.set(k, e)
+    if (now - e.touchedAt >= RECENCY_REFRESH_MS) {
+      e.touchedAt = now
+      this.map.delete(k)
+      this.map.set(k, e)
+    }
     return e.value
   }
 
   set(k: string, value: T, expiresAt: number): void {
     this.map.delete(k)
-    this.map.set(k, { value, expiresAt })
+    this.map.set(k, { value, expiresAt, touchedAt: 0 })
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next()
       if (!oldest.done) this.map.delete(oldest.value)
