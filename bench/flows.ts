@@ -2,23 +2,29 @@
  * Event-flows benchmark: `npm run bench -- flows [--store sqlite|postgres] [--duration 5]
  * [--concurrency 64] [--rate 500]`.
  *
- * In one process, on a file SQLite store (or a fresh PostgreSQL database), with a loopback sink:
+ * In one process, on a file SQLite store (or a fresh PostgreSQL database), delivering to a
+ * loopback sink that runs in its own process (bench/flows-servers.ts), so the hub never shares
+ * its event loop with its target:
  *   ingest     publishes committed per second (validation + group commit; 202-equivalent),
  *              `concurrency` publishers in flight, no worker running
+ *   drain      the worker delivering the ingest backlog (claim, transform, POST, ack)
  *   e2e        with the worker delivering to the sink (transform + POST): events delivered per
  *              second, from the first publish to the last delivery
  *   latency    publish at a fixed `rate` events/s; per event, time from its scheduled publish
  *              to the sink receiving it (so queueing is not hidden): p50 / p95 / p99
+ * Drain and e2e also give the hub's CPU time per event (user + system, this process only): on a
+ * shared machine it moves far less than the rates do.
  * Benchmarks never assert; record results in docs/benchmarks.md with the machine they ran on.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { FlowsService } from '../src/flows/service.js'
 import type { Store } from '../src/store/contract.js'
@@ -42,21 +48,46 @@ function parseArgs(args: string[]): Options {
   return { store: args[i + 1] === 'postgres' ? 'postgres' : 'sqlite', durationS: get('duration', 5), concurrency: get('concurrency', 64), rate: get('rate', 500) }
 }
 
-/** A sink that answers 200 and notes when each event number arrived. */
-async function startSink(): Promise<{ url: string; arrivals: Map<number, number>; close(): Promise<void> }> {
-  const arrivals = new Map<number, number>()
-  const server = createServer((req, res) => {
-    const n = Number((req.url ?? '').split('/').pop())
-    if (!arrivals.has(n)) arrivals.set(n, performance.now())
-    req.resume()
-    req.on('end', () => res.end())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+interface Sink {
+  url: string
+  /** Distinct event numbers received so far. */
+  count(): Promise<number>
+  /** Arrival times (epoch ms) of the numbers in [from, to). */
+  arrivals(from: number, to: number): Promise<Array<number | null>>
+  close(): Promise<void>
+}
+
+/** The sink process: answers 200 and notes when each event number first arrived. */
+async function startSink(): Promise<Sink> {
+  const entry = fileURLToPath(new URL('./flows-servers.ts', import.meta.url))
+  const child: ChildProcess = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const [ready] = (await once(child, 'message')) as [{ port: number }]
+  // One question at a time: the next message is the answer.
+  const ask = async <T>(m: object): Promise<T> => {
+    const answer = once(child, 'message')
+    child.send(m)
+    return ((await answer) as [T])[0]
   }
+  return {
+    url: `http://127.0.0.1:${ready.port}`,
+    count: async () => (await ask<{ count: number }>({ cmd: 'count' })).count,
+    arrivals: async (from, to) => (await ask<{ times: Array<number | null> }>({ cmd: 'arrivals', from, to })).times,
+    close: async () => {
+      const exited = once(child, 'exit')
+      child.disconnect()
+      await exited
+    },
+  }
+}
+
+async function untilDelivered(sink: Sink, n: number, pollMs: number): Promise<void> {
+  while ((await sink.count()) < n) await sleep(pollMs)
+}
+
+/** CPU time (user + system, µs) of this process since `from`. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from)
+  return u.user + u.system
 }
 
 interface Env {
@@ -142,24 +173,26 @@ export async function run(args: string[]): Promise<void> {
     {
       const { flows, systems } = await service(store, env.url, sink.url, true)
       const backlogT0 = performance.now()
+      const cpu0 = process.cpuUsage()
       const backlog = n
-      while (sink.arrivals.size < backlog) await sleep(20)
+      await untilDelivered(sink, backlog, 20)
       const bs = (performance.now() - backlogT0) / 1000
-      console.log(`drain: ${Math.round(backlog / bs)} events/s delivered (backlog of ${backlog} in ${bs.toFixed(1)}s)`)
+      console.log(`drain: ${Math.round(backlog / bs)} events/s delivered (backlog of ${backlog} in ${bs.toFixed(1)}s; hub CPU ${(cpuSince(cpu0) / backlog).toFixed(0)} µs/event)`)
       const first = n
       const t0 = performance.now()
+      const cpu1 = process.cpuUsage()
       const end = t0 + o.durationS * 1000
       await Promise.all(
         Array.from({ length: o.concurrency }, async () => {
           while (performance.now() < end) await flows.publish({ topic: 'order.created', body: { n: n++, total: 10 } })
         }),
       )
-      while (sink.arrivals.size < n) await sleep(5)
+      await untilDelivered(sink, n, 5)
       const s = (performance.now() - t0) / 1000
-      console.log(`e2e: ${Math.round((n - first) / s)} events/s published and delivered (${n - first} in ${s.toFixed(1)}s)`)
+      console.log(`e2e: ${Math.round((n - first) / s)} events/s published and delivered (${n - first} in ${s.toFixed(1)}s; hub CPU ${(cpuSince(cpu1) / (n - first)).toFixed(0)} µs/event)`)
 
       // 3. latency at a fixed rate.
-      const scheduled = new Map<number, number>()
+      const scheduled: number[] = []
       const start = performance.now()
       const total = Math.round(o.rate * o.durationS)
       const firstFixed = n
@@ -169,14 +202,13 @@ export async function run(args: string[]): Promise<void> {
         const wait = at - performance.now()
         if (wait > 1) await sleep(wait)
         const id = n++
-        scheduled.set(id, at)
+        scheduled.push(performance.timeOrigin + at)
         pending.push(flows.publish({ topic: 'order.created', body: { n: id, total: 1 } }))
       }
       await Promise.all(pending)
-      while (sink.arrivals.size < n) await sleep(5)
-      const lat: number[] = []
-      for (let id = firstFixed; id < n; id++) lat.push((sink.arrivals.get(id) as number) - (scheduled.get(id) as number))
-      lat.sort((a, b) => a - b)
+      await untilDelivered(sink, n, 5)
+      const arrived = await sink.arrivals(firstFixed, n)
+      const lat = arrived.map((t, i) => (t as number) - (scheduled[i] as number)).sort((a, b) => a - b)
       console.log(`latency at ${o.rate}/s (${total} events): p50 ${pct(lat, 50).toFixed(1)} ms, p95 ${pct(lat, 95).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`)
       await flows.stop()
       await systems.close()

@@ -10,7 +10,9 @@
  *   sb-jwt              Switchboard: JWT verified against a cached JWKS
  *   sb-1000             Switchboard: 1,000 routes loaded (for RSS), plus the plain route
  */
-import { createServer } from 'node:http'
+import diagnostics from 'node:diagnostics_channel'
+import { createServer, type IncomingMessage } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
@@ -47,7 +49,73 @@ async function profile(cmd: string, file: string | undefined): Promise<void> {
   send({ profiled: cmd })
 }
 
+/**
+ * The time the gateway itself spends on each request, from inside its process: from the parsed
+ * request head to the upstream call being made, plus from the upstream's response head to the
+ * answer finished — the upstream's own time and the network are left out, and so is anything
+ * that delays the load generator. Requests are matched by the X-Request-Id the load generator
+ * sends (the gateway forwards it upstream). Only Node's and undici's diagnostics channels are
+ * used, and only while measuring.
+ */
+const overhead = (() => {
+  interface Timing {
+    start: number
+    sent: number
+    head: number
+  }
+  const open = new Map<string, Timing>()
+  const samples: number[] = []
+  const idOf = (headers: unknown): string | undefined => {
+    if (!Array.isArray(headers)) return undefined
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'x-request-id') return String(headers[i + 1])
+    return undefined
+  }
+  const onStart = (m: unknown): void => {
+    const id = (m as { request: IncomingMessage }).request.headers['x-request-id']
+    if (typeof id === 'string') open.set(id, { start: performance.now(), sent: 0, head: 0 })
+  }
+  const onCreate = (m: unknown): void => {
+    const t = open.get(idOf((m as { request: { headers: unknown } }).request.headers) ?? '')
+    if (t) t.sent = performance.now()
+  }
+  const onHeaders = (m: unknown): void => {
+    const t = open.get(idOf((m as { request: { headers: unknown } }).request.headers) ?? '')
+    if (t) t.head = performance.now()
+  }
+  const onFinish = (m: unknown): void => {
+    const id = (m as { request: IncomingMessage }).request.headers['x-request-id']
+    const t = typeof id === 'string' ? open.get(id) : undefined
+    if (t === undefined || t.sent === 0 || t.head === 0) return
+    open.delete(id as string)
+    samples.push(t.sent - t.start + (performance.now() - t.head))
+  }
+  const channels: Array<[string, (m: unknown) => void]> = [
+    ['http.server.request.start', onStart],
+    ['undici:request:create', onCreate],
+    ['undici:request:headers', onHeaders],
+    ['http.server.response.finish', onFinish],
+  ]
+  return {
+    start(): void {
+      open.clear()
+      samples.length = 0
+      for (const [name, fn] of channels) diagnostics.subscribe(name, fn)
+    },
+    stop(): { n: number; p50: number; p99: number } {
+      for (const [name, fn] of channels) diagnostics.unsubscribe(name, fn)
+      const sorted = samples.sort((a, b) => a - b)
+      const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+      return { n: sorted.length, p50: at(0.5), p99: at(0.99) }
+    },
+  }
+})()
+
 process.on('message', (m: { cmd?: string; file?: string }) => {
+  if (m.cmd === 'overhead-start') {
+    overhead.start()
+    send({ overhead: 'started' })
+  }
+  if (m.cmd === 'overhead-stop') send({ overhead: overhead.stop() })
   if (m.cmd === 'profile-start' || m.cmd === 'profile-stop') void profile(m.cmd, m.file)
   if (m.cmd === 'rss') send({ rss: process.memoryUsage().rss })
   if (m.cmd === 'cpu') {

@@ -1,6 +1,6 @@
 /**
  * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 5] [--connections 50]
- * [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
+ * [--latency-rounds 12] [--latency-duration 2] [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
  * (the project is built into node_modules/.cache/switchboard-bench first) unless `--tsx`.
  *
  * On loopback, every server in its own single process (bench/gateway-servers.ts) and the load
@@ -15,7 +15,11 @@
  * @fastify/http-proxy are medians of per-round ratios. Max load uses wrk when
  * installed, else autocannon. Then latency at half of the plain route's max rate is measured
  * with a fixed-rate generator (µs resolution, latency counted from the scheduled send time so
- * queueing is not hidden), and RSS with 1,000 routes loaded. `--profile` writes V8 CPU
+ * queueing is not hidden) in many short rounds, each target loaded together with a sparse probe
+ * of direct on one schedule — the added p99 of a target is the median over rounds of (its p99 −
+ * the probe's p99 over the same seconds), so a stall of the shared machine hits both or spoils
+ * one round, not the figure; the proxy processes also time, from inside, what they spend on each
+ * request besides waiting for the upstream (gateway-servers.ts) — and RSS with 1,000 routes loaded. `--profile` writes V8 CPU
  * profiles of the Switchboard processes to ./profiles.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process'
@@ -37,6 +41,9 @@ interface LoadResult {
   errors: number
   /** CPU time (user + system) the measured server spent per request, in µs; NaN when unknown. */
   cpuUsPerReq: number
+  /** Time spent inside the proxy process per request (see gateway-servers.ts), ms; NaN when not measured. */
+  innerP50?: number
+  innerP99?: number
 }
 
 interface AutocannonResult {
@@ -59,6 +66,9 @@ interface Target {
 interface Options {
   durationS: number
   rounds: number
+  /** Rounds and seconds per target of the fixed-rate latency phase. */
+  latencyRounds: number
+  latencyDurationS: number
   connections: number
   profile: boolean
   /** Run the servers from TypeScript through tsx instead of compiled JavaScript. */
@@ -74,6 +84,8 @@ function parseArgs(args: string[]): Options {
   return {
     durationS: get('duration', 5),
     rounds: get('rounds', 5),
+    latencyRounds: get('latency-rounds', 12),
+    latencyDurationS: get('latency-duration', 2),
     connections: get('connections', 50),
     profile: args.includes('--profile'),
     tsx: args.includes('--tsx'),
@@ -120,6 +132,17 @@ async function rss(child: ChildProcess): Promise<number> {
   child.send({ cmd: 'rss' })
   const [m] = (await once(child, 'message')) as [{ rss: number }]
   return m.rss
+}
+
+async function overheadStart(child: ChildProcess): Promise<void> {
+  child.send({ cmd: 'overhead-start' })
+  await once(child, 'message')
+}
+
+async function overheadStop(child: ChildProcess): Promise<{ n: number; p50: number; p99: number }> {
+  child.send({ cmd: 'overhead-stop' })
+  const [m] = (await once(child, 'message')) as [{ overhead: { n: number; p50: number; p99: number } }]
+  return m.overhead
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -178,12 +201,18 @@ async function closedLoop(t: Target, opts: Options, durationS: number): Promise<
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, cpuUsPerReq: NaN }
 }
 
-/** Open-loop load at a fixed rate; latency from the scheduled send time, in ms with µs resolution. */
-async function fixedRate(t: Target, rate: number, durationS: number): Promise<LoadResult> {
-  const u = new URL(t.url)
-  const pool = new Pool(u.origin, { connections: 64 })
-  const latencies: number[] = []
-  let errors = 0
+/**
+ * Open-loop load at a fixed rate on one schedule for several targets: target i gets every
+ * `every[i]`-th send (1: all of them). Running a target together with a sparse probe of direct
+ * means a stall of the load generator or of the shared machine hits both alike, and the
+ * difference between them is what the target adds, while the probe adds little load. Latency
+ * is counted from the scheduled send time (queueing is not hidden), in ms with µs resolution.
+ */
+async function fixedRate(targets: readonly Target[], every: readonly number[], rate: number, durationS: number): Promise<LoadResult[]> {
+  const streams = targets.map((t, i) => {
+    const u = new URL(t.url)
+    return { every: every[i] ?? 1, path: u.pathname, headers: t.headers, pool: new Pool(u.origin, { connections: 64 }), latencies: [] as number[], errors: 0 }
+  })
   const total = Math.floor(rate * durationS)
   const intervalMs = 1000 / rate
   const pending: Array<Promise<void>> = []
@@ -194,19 +223,23 @@ async function fixedRate(t: Target, rate: number, durationS: number): Promise<Lo
       const now = performance.now()
       while (sent < total && start + sent * intervalMs <= now) {
         const scheduled = start + sent * intervalMs
-        sent++
-        pending.push(
-          pool.request({ path: u.pathname, method: 'GET', headers: t.headers }).then(
-            async (res) => {
-              await res.body.dump()
-              if (res.statusCode !== 200) errors++
-              latencies.push(performance.now() - scheduled)
-            },
-            () => {
-              errors++
-            },
-          ),
-        )
+        const n = sent++
+        for (const s of streams) {
+          if (n % s.every !== 0) continue
+          pending.push(
+            // A unique request id lets the proxy's process time each request (gateway-servers.ts).
+            s.pool.request({ path: s.path, method: 'GET', headers: { ...s.headers, 'x-request-id': `bench-${n}` } }).then(
+              async (res) => {
+                await res.body.dump()
+                if (res.statusCode !== 200) s.errors++
+                s.latencies.push(performance.now() - scheduled)
+              },
+              () => {
+                s.errors++
+              },
+            ),
+          )
+        }
       }
       // Sleep until the next send is due (a busy loop here would steal a core from the servers).
       if (sent >= total) resolve()
@@ -215,11 +248,17 @@ async function fixedRate(t: Target, rate: number, durationS: number): Promise<Lo
     tick()
   })
   await Promise.all(pending)
-  await pool.close()
-  latencies.sort((a, b) => a - b)
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-  return { rps: latencies.length / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), errors, cpuUsPerReq: NaN }
+  const elapsedS = (performance.now() - start) / 1000
+  await Promise.all(streams.map((s) => s.pool.close()))
+  return streams.map((s) => {
+    const l = s.latencies.sort((a, b) => a - b)
+    const at = (q: number): number => l[Math.min(l.length - 1, Math.floor(q * l.length))] ?? NaN
+    return { rps: l.length / elapsedS, p50: at(0.5), p99: at(0.99), errors: s.errors, cpuUsPerReq: NaN }
+  })
 }
+
+/** The direct probe of the latency phase gets every this-many-th send of the schedule. */
+const DIRECT_PROBE_EVERY = 4
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
@@ -252,6 +291,8 @@ function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> 
       p99: median(list.map((r) => r.p99)),
       errors: list.reduce((a, r) => a + r.errors, 0),
       cpuUsPerReq: median(list.map((r) => r.cpuUsPerReq)),
+      innerP50: median(list.map((r) => r.innerP50 ?? NaN)),
+      innerP99: median(list.map((r) => r.innerP99 ?? NaN)),
     })
   }
   return out
@@ -306,13 +347,25 @@ export async function run(args: string[]): Promise<void> {
     }
     const max = summarise(results)
 
+    // Latency at half of the plain route's max rate: each target together with a probe of direct
+    // at a quarter of that rate, on one schedule (see fixedRate); `direct+<name>` holds the
+    // probe's figures from those runs.
     const half = Math.floor((max.get('sb-plain')?.rps ?? 0) / 2)
-    const halfTargets = targets.filter((t) => ['direct', 'fastify-proxy', 'sb-plain', 'sb-apikey'].includes(t.name))
-    const halfResults = new Map<string, LoadResult[]>(halfTargets.map((t) => [t.name, []]))
-    for (let round = 0; round < opts.rounds; round++) {
+    const direct = targets.find((t) => t.name === 'direct') as Target
+    const halfTargets = targets.filter((t) => ['fastify-proxy', 'sb-plain', 'sb-apikey'].includes(t.name))
+    const halfResults = new Map<string, LoadResult[]>(halfTargets.flatMap((t) => [[t.name, []], [`direct+${t.name}`, []]]))
+    for (let round = 0; round < opts.latencyRounds; round++) {
       for (let i = 0; i < halfTargets.length; i++) {
         const t = halfTargets[(i + round) % halfTargets.length] as Target
-        halfResults.get(t.name)?.push(await fixedRate(t, half, opts.durationS))
+        if (t.child) await overheadStart(t.child)
+        const [d, r] = (await fixedRate([direct, t], [DIRECT_PROBE_EVERY, 1], half, opts.latencyDurationS)) as [LoadResult, LoadResult]
+        if (t.child) {
+          const inner = await overheadStop(t.child)
+          r.innerP50 = inner.p50
+          r.innerP99 = inner.p99
+        }
+        halfResults.get(t.name)?.push(r)
+        halfResults.get(`direct+${t.name}`)?.push(d)
       }
     }
     const atHalf = summarise(halfResults)
@@ -328,25 +381,30 @@ export async function run(args: string[]): Promise<void> {
     const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MB`
     const lines = [
       '',
-      `| target | req/s (median) | × @fastify/http-proxy req/s | server CPU µs/req | CPU vs @fastify/http-proxy | p50 ms | p99 ms | p50 / p99 at ${half} req/s | added p50 / p99 vs direct |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| target | req/s (median) | × @fastify/http-proxy req/s | server CPU µs/req | CPU vs @fastify/http-proxy | p50 ms | p99 ms | p50 / p99 at ${half} req/s | added p50 / p99 vs direct | in-proxy p50 / p99 |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ]
     const perRound: string[] = []
     for (const t of targets) {
       const m = max.get(t.name) as LoadResult
-      const h = atHalf.get(t.name)
-      // Added latency per round (the target and direct measured in the same round), then the median.
-      const addedP50 = paired(halfResults, t.name, 'direct', (a, b) => a.p50 - b.p50).median
-      const addedP99 = paired(halfResults, t.name, 'direct', (a, b) => a.p99 - b.p99).median
+      const h = atHalf.get(t.name === 'direct' ? 'direct+sb-plain' : t.name)
+      // Added latency per round (the target and direct measured at the same time), then the median.
+      const addedP50 = paired(halfResults, t.name, `direct+${t.name}`, (a, b) => a.p50 - b.p50).median
+      const addedP99 = paired(halfResults, t.name, `direct+${t.name}`, (a, b) => a.p99 - b.p99).median
       const added = h ? `${addedP50.toFixed(3)} / ${addedP99.toFixed(3)} ms` : '—'
       const rpsRatio = pairedRatio(results, t.name, (r) => r.rps)
       const cpuRatio = pairedRatio(results, t.name, (r) => r.cpuUsPerReq)
+      const inner = h?.innerP50 !== undefined && !Number.isNaN(h.innerP50) ? `${h.innerP50.toFixed(3)} / ${(h.innerP99 ?? NaN).toFixed(3)} ms` : '—'
       lines.push(
-        `| ${t.name} | ${m.rps.toFixed(0)} | ${rpsRatio.median.toFixed(2)} | ${m.cpuUsPerReq.toFixed(0)} | ${cpuRatio.median.toFixed(2)} | ${m.p50} | ${m.p99} | ${h ? `${h.p50.toFixed(3)} / ${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} |`,
+        `| ${t.name} | ${m.rps.toFixed(0)} | ${rpsRatio.median.toFixed(2)} | ${m.cpuUsPerReq.toFixed(0)} | ${cpuRatio.median.toFixed(2)} | ${m.p50} | ${m.p99} | ${h ? `${h.p50.toFixed(3)} / ${h.p99.toFixed(3)} ms` : '—'} | ${t.name === 'direct' ? '—' : added} | ${t.name === 'direct' ? '—' : inner} |`,
       )
       if (t.name.startsWith('sb-')) perRound.push(`${t.name} ${rpsRatio.rounds.map((r) => r.toFixed(2)).join(' ')}`)
     }
     lines.push('', `Ratios are medians of per-round ratios (both targets measured in the same round); req/s ratio per round: ${perRound.join('; ')}.`)
+    const addedRounds = ['fastify-proxy', 'sb-plain', 'sb-apikey'].map(
+      (name) => `${name} ${paired(halfResults, name, `direct+${name}`, (a, b) => a.p99 - b.p99).rounds.map((r) => r.toFixed(2)).join(' ')}`,
+    )
+    lines.push('', `Added p99 at ${half} req/s per round (${opts.latencyRounds} rounds × ${opts.latencyDurationS} s, ms): ${addedRounds.join('; ')}.`)
     lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)
     const errors = [...max.values(), ...atHalf.values()].reduce((a, r) => a + r.errors, 0)
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)

@@ -42,5 +42,5 @@ export interface AdminDeps {
   logger?: Logger
 }
 
-/** What the event, delivery and DLQ routes use of the flows service. */
-export type AdminFlows = Pick<FlowsService, 'publish' | 'dlq' | 'deliveries' | 'events' | 'flowSet'>
+/** What the event, delivery, DLQ and poller routes use of the flows service. */
+export type AdminFlows = Pick<FlowsService, 'publish' | 'dlq' | 'deliveries' | 'events' | 'flowSet'> & { readonly pollers?: FlowsService['pollers'] }

@@ -76,7 +76,7 @@ export async function buildAdminServer(deps: AdminDeps, options: AdminServerOpti
   })
 
   app.setErrorHandler((err, req, reply) => {
-    const sbErr = toSwitchboardError(err, { validationCode: 'SB_ERR_ADMIN_BAD_REQUEST' })
+    const sbErr = adminError(toSwitchboardError(err, { validationCode: 'SB_ERR_ADMIN_BAD_REQUEST' }))
     if (sbErr.status >= 500 && sbErr.code !== 'SB_ERR_ADMIN_NOT_READY') req.log.error({ err }, 'admin request failed')
     return sendProblem(reply, sbErr, req.url)
   })
@@ -93,6 +93,15 @@ export async function buildAdminServer(deps: AdminDeps, options: AdminServerOpti
     async () => (doc ??= buildOpenApiDocument(routes, options.version ?? '0.0.0')),
   )
   return app
+}
+
+/**
+ * One code per answer kind for API clients: a row the store did not find (an unknown consumer
+ * for a new key, an id in a DLQ batch) is the admin API's 404 like any other missing resource.
+ */
+function adminError(err: SwitchboardError): SwitchboardError {
+  if (err.code !== 'SB_ERR_STORE_NOT_FOUND') return err
+  return new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', err.message, { cause: err, ...(err.details ? { details: err.details } : {}) })
 }
 
 function sendProblem(reply: FastifyReply, err: SwitchboardError, url: string): FastifyReply {

@@ -35,6 +35,10 @@
  * - Delay precision: a message becomes claimable *no sooner* than asked; how much later depends
  *   on wake-ups (in-process signal, PostgreSQL NOTIFY) and the polling backstop.
  * - Fairness between flows or systems beyond "due first, oldest first".
+ * - Clock-skew tolerance: due times and lease ends are the nodes' clocks (epoch ms passed by
+ *   the claimer), never the database's `now()`. Nodes sharing a store need synchronised clocks;
+ *   a node running ahead by `d` takes over expired-looking leases `d` early (a duplicate
+ *   attempt, never a loss).
  *
  * ## NATS JetStream mapping (for a `nats://` bus)
  * - enqueue → transactional outbox: the delivery row is written in the store transaction; a

@@ -8,6 +8,10 @@
  * batch, flushed as soon as it ends (one commit in flight at a time). Each `submit` resolves
  * only after its batch committed. When a batch fails, its items are retried one commit each, so
  * one bad item fails alone.
+ *
+ * An item submitted `urgent` (someone is waiting on it, e.g. the next delivery of an ordering
+ * key) does not wait `maxWaitMs`: its batch is flushed once the current turn of the event loop
+ * is done, so items submitted in the same turn still share the commit.
  */
 export interface GroupCommitOptions {
   /** Most items per commit (default 256). */
@@ -27,6 +31,7 @@ export class GroupCommit<T, R> {
   private readonly maxWaitMs: number
   private queue: Array<Pending<T, R>> = []
   private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
   private committing: Promise<void> | undefined
 
   /** `commit` writes a batch in one transaction and answers one result per item, in order. */
@@ -38,11 +43,12 @@ export class GroupCommit<T, R> {
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 1)
   }
 
-  submit(item: T): Promise<R> {
+  submit(item: T, urgent = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject })
       if (this.committing) return // flushed when the commit in flight ends
       if (this.queue.length >= this.maxBatch) this.flushNow()
+      else if (urgent) this.immediate ??= setImmediate(() => this.flushNow())
       else this.timer ??= setTimeout(() => this.flushNow(), this.maxWaitMs)
     })
   }
@@ -56,6 +62,8 @@ export class GroupCommit<T, R> {
   private flushNow(): void {
     clearTimeout(this.timer)
     this.timer = undefined
+    clearImmediate(this.immediate)
+    this.immediate = undefined
     const batch = this.queue.splice(0, this.maxBatch)
     if (batch.length === 0) return
     this.committing = this.run(batch).finally(() => {

@@ -10,6 +10,7 @@ import { registerDlq } from './commands/dlq.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
 import { registerOperate } from './commands/operate.js'
+import { registerPollers } from './commands/pollers.js'
 import { registerPublish } from './commands/publish.js'
 import { registerRoutes } from './commands/routes.js'
 import { registerStart } from './commands/start.js'
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPublish(program, ctx)
   registerDeliveries(program, ctx)
   registerDlq(program, ctx)
+  registerPollers(program, ctx)
   registerKeys(program, ctx)
   registerRoutes(program, ctx)
   registerAdminToken(program, ctx)

@@ -3,11 +3,14 @@
  * expressions, URLs, schedules, files and impossible value combinations. They run even when the
  * schema found problems, so one `switchboard validate` shows everything.
  */
+import { checkChannels } from './checks/channels.js'
 import { checkFiles } from './checks/files.js'
 import { checkFlows, checkPollers } from './checks/flows.js'
 import { checkDuplicateIds } from './checks/ids.js'
 import { checkKinds } from './checks/kinds.js'
 import { checkReferences } from './checks/references.js'
+import { checkReservedNames } from './checks/reserved.js'
+import { checkRetention } from './checks/retention.js'
 import { checkRoutes } from './checks/routes.js'
 import { checkValues } from './checks/values.js'
 import type { Check, CheckContext } from './checks/context.js'
@@ -15,7 +18,7 @@ import type { SecretLookup } from './explain.js'
 import type { Finding } from './issues.js'
 import { isRecord } from './paths.js'
 
-const CHECKS: readonly Check[] = [checkReferences, checkDuplicateIds, checkRoutes, checkFlows, checkPollers, checkKinds, checkValues, checkFiles]
+const CHECKS: readonly Check[] = [checkReferences, checkReservedNames, checkDuplicateIds, checkRoutes, checkFlows, checkPollers, checkKinds, checkValues, checkChannels, checkFiles, checkRetention]
 
 /**
  * Every semantic problem in `config` (a parsed, secret-resolved config, valid or not). Pass

@@ -86,8 +86,8 @@ export const ERROR_CODES = codes({
   SB_ERR_ADMIN_NOT_FOUND: {
     status: 404,
     title: 'Not found',
-    cause: 'No admin API endpoint matches the method and path.',
-    fix: 'See GET /openapi.json for the available endpoints.',
+    cause: 'No admin API endpoint matches the method and path, or the resource the endpoint names (consumer, API key, system, delivery, event, config revision) does not exist; the detail says which.',
+    fix: 'Check the id or name (list the collection to see what exists); GET /openapi.json lists the endpoints.',
   },
   SB_ERR_ADMIN_TOKEN_REQUIRED: {
     status: 500,
@@ -150,6 +150,24 @@ export const ERROR_CODES = codes({
     title: 'No route',
     cause: 'No gateway route matches the request method and path.',
     fix: 'Check the method and path against `routes:` in the config (or the catalog).',
+  },
+  SB_ERR_GATEWAY_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'Method not allowed',
+    cause: 'A gateway route matches the path (and host), but not the request method. The `Allow` header and the `allow` member list the methods that are routed there.',
+    fix: 'Use one of the methods in `Allow`, or add a route for this method in `routes:`.',
+  },
+  SB_ERR_GATEWAY_VERSION_UNKNOWN: {
+    status: 400,
+    title: 'Unknown API version',
+    cause: 'The request asked for an API version (in the `versioning.header` header, `Api-Version` by default) that no route on this method and path serves. The `versions` member lists those that exist.',
+    fix: 'Send one of the listed versions, or leave the header out to get the default version (see `versioning.default`).',
+  },
+  SB_ERR_GATEWAY_VERSION_REQUIRED: {
+    status: 400,
+    title: 'API version required',
+    cause: 'Several versions of this endpoint exist, `versioning.default` is `required`, and the request did not name one. The `versions` member lists them.',
+    fix: 'Send the version header (`Api-Version` by default) with one of the listed versions.',
   },
   SB_ERR_GATEWAY_BAD_PARAM: {
     status: 400,
@@ -312,8 +330,14 @@ export const ERROR_CODES = codes({
   SB_ERR_FLOW_EXPRESSION: {
     status: 422,
     title: 'Flow expression failed',
-    cause: 'A flow’s JSONata `filter` or `transform` failed or ran past its time limit for this event. The delivery is dead-lettered at once (retrying would fail the same way).',
+    cause: 'A flow’s JSONata `filter` or `transform` failed for this event (a type error, an undefined function, too deep a recursion, too long a sequence). The delivery is dead-lettered at once (retrying would fail the same way).',
     fix: 'Fix the expression (the message quotes JSONata’s error and position), then replay the dead deliveries.',
+  },
+  SB_ERR_FLOW_EXPRESSION_TIMEOUT: {
+    status: 503,
+    title: 'Flow expression ran out of time',
+    cause: 'A flow’s JSONata `filter` or `transform` ran past its time budget (250 ms of wall-clock time). Either the expression is too costly for this event, or the process was starved of CPU meanwhile; the delivery is retried on its schedule and dead-lettered only when its attempts run out.',
+    fix: 'If it recurs for the same events, simplify the expression (or split the work across flows), then replay; if it comes in bursts, the node is overloaded: give it CPU or lower the worker’s concurrency.',
   },
   SB_ERR_FLOW_TARGET_PATH: {
     status: 422,
@@ -441,8 +465,8 @@ export const ERROR_CODES = codes({
   SB_ERR_ALERT_NOTIFY_FAILED: {
     status: 502,
     title: 'Alert notification failed',
-    cause: 'A channel of an alert (`channels.<name>`) did not accept a notification after the in-process retries: unreachable, timed out, or answered with a non-2xx status.',
-    fix: 'Check the channel’s URL and credentials and the receiver’s logs. The evaluator offers the notification again at every evaluation until the channel accepts it (channels that already accepted it are not sent it again).',
+    cause: 'An alert evaluation produced notifications that could not be queued for delivery: the node’s event flows were not running yet (right after start), or a notification named a channel that is not configured. Nothing of the evaluation was saved.',
+    fix: 'Nothing to do at start: the next evaluation queues them. Otherwise check `channels` against `alerts[].channels`. A channel that is down is not this error: its notifications wait in the queue (see `switchboard deliveries list --flow switchboard.alerts.<channel>`).',
   },
 })
 

@@ -3,10 +3,11 @@
  * a fast keyed hash (SHA-256) is right: slow password hashes buy nothing and would put a
  * KDF on the gateway's hot path. Comparison is constant-time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, hash, timingSafeEqual } from 'node:crypto'
 
+/** SHA-256, hex. The one-shot `crypto.hash` (no Hash object per call): it runs per API request. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+  return hash('sha256', secret, 'hex')
 }
 
 /** Constant-time string equality (the lengths of the digests are always equal). */

@@ -13,7 +13,7 @@ import { isSwitchboardError, NonRetryableError } from '../core/errors.js'
 import type { NewAttempt } from '../store/contract.js'
 import { runAttempt, type AttemptRecord, type DeliveryClient } from './attempt.js'
 import { classifyAttempt, type Verdict } from './classify.js'
-import { deliveryChannel, targetGoneChannel, type FlowsDeliveryMessage } from './diagnostics.js'
+import { deliveryChannel, deliveryTracing, targetGoneChannel, type DeliveryTraceContext, type FlowsDeliveryMessage } from './diagnostics.js'
 import { jsonataTruthy } from './expressions.js'
 import type { CompiledFlow } from './flow-set.js'
 import type { PublishInput, PublishResult } from './publisher.js'
@@ -35,6 +35,8 @@ export interface DeliverDeps {
   redactor: Redactor
   /** Called when a target answers 410 Gone. */
   onGone?: (flow: CompiledFlow, path: string) => void
+  /** This attempt's trace context, set by {@link deliver} only while a tracer listens. */
+  trace?: DeliveryTraceContext | undefined
 }
 
 export type DeliveryOutcome = FlowsDeliveryMessage['outcome']
@@ -44,13 +46,31 @@ export type DeliveryOutcome = FlowsDeliveryMessage['outcome']
  * with the outcome; rejects only when settling failed (lease lost, store down), in which case
  * the lease runs out and the delivery is tried again.
  */
-export async function deliver(claim: Claim, flow: CompiledFlow | undefined, deps: DeliverDeps, signal?: AbortSignal): Promise<DeliveryOutcome> {
+export function deliver(claim: Claim, flow: CompiledFlow | undefined, deps: DeliverDeps, signal?: AbortSignal): Promise<DeliveryOutcome> {
+  if (!deliveryTracing.hasSubscribers) return deliverClaim(claim, flow, deps, signal)
+  const { delivery, event } = claim
+  const trace: DeliveryTraceContext = {
+    flowId: delivery.flowId,
+    system: delivery.system,
+    eventId: event.id,
+    deliveryId: delivery.id,
+    attempt: delivery.attempts,
+    parent: event.traceparent,
+    traceparent: undefined,
+    span: undefined,
+    status: null,
+    errorCode: null,
+  }
+  return deliveryTracing.tracePromise(deliverClaim, trace, undefined, claim, flow, { ...deps, trace }, signal)
+}
+
+async function deliverClaim(claim: Claim, flow: CompiledFlow | undefined, deps: DeliverDeps, signal?: AbortSignal): Promise<DeliveryOutcome> {
   const { delivery, event } = claim
   const startedAt = deps.clock.now()
   if (flow === undefined) {
     const error = `flow "${delivery.flowId}" is no longer configured`
     await deps.bus.deadLetter(claim, { reason: 'non-retryable', errorCode: 'SB_ERR_FLOW_UNKNOWN', error, attempt: failure(startedAt, 'SB_ERR_FLOW_UNKNOWN', error) })
-    return report(claim, 'dead', null, 'SB_ERR_FLOW_UNKNOWN', 0, deps.clock)
+    return report(claim, 'dead', null, 'SB_ERR_FLOW_UNKNOWN', 0, deps)
   }
   const classify = { schedule: flow.schedule, rules: flow.rules, attempt: delivery.attempts, eventCreatedAt: delivery.ageFrom }
   const bindings = { event: { id: event.id, topic: event.topic, key: event.key, headers: event.headers, createdAt: event.createdAt } }
@@ -60,11 +80,13 @@ export async function deliver(claim: Claim, flow: CompiledFlow | undefined, deps
   try {
     if (flow.filter && !jsonataTruthy(await flow.filter.evaluate(event.body, bindings))) {
       await deps.bus.ack(claim, { status: 'skipped' })
-      return report(claim, 'skipped', null, null, 0, deps.clock)
+      return report(claim, 'skipped', null, null, 0, deps)
     }
     payload = flow.transform ? await flow.transform.evaluate(event.body, bindings) : event.body
     if (flow.target) {
       request = flow.target.build({ eventId: event.id, flowId: flow.id, eventBody: event.body, payload, traceparent: event.traceparent, now: deps.clock.now() })
+      // Traced: the target joins the trace as a child of this attempt's span.
+      if (deps.trace?.traceparent !== undefined) request.headers.traceparent = deps.trace.traceparent
     }
   } catch (error) {
     // Expression and path errors are NonRetryable; anything else is a bug worth a retry.
@@ -74,7 +96,8 @@ export async function deliver(claim: Claim, flow: CompiledFlow | undefined, deps
   if (flow.publishTopic !== undefined) return publishOnward(claim, flow, payload, deps, classify)
 
   const target = flow.target as NonNullable<CompiledFlow['target']>
-  const snapshot = { method: request?.method, path: request?.path, headers: deps.redactor.headers(request?.headers ?? {}), body: deps.redactor.value(payload) }
+  // The request is kept (redacted) with failed deliveries only: a delivered one never pays for it.
+  const snapshot = () => ({ method: request?.method, path: request?.recordedPath ?? request?.path, headers: deps.redactor.headers(request?.headers ?? {}), body: deps.redactor.value(payload) })
   let record: AttemptRecord
   try {
     record = await runAttempt(deps.systems.get(target.system), request as OutboundRequest, { clock: deps.clock, redactor: deps.redactor, classify, signal })
@@ -109,39 +132,45 @@ async function publishOnward(claim: Claim, flow: CompiledFlow, payload: unknown,
       body: payload,
       headers: {},
       requestId: event.requestId ?? undefined,
-      traceparent: event.traceparent ?? undefined,
+      traceparent: deps.trace?.traceparent ?? event.traceparent ?? undefined,
     })
   } catch (error) {
     const verdict = classifyAttempt({ kind: 'error', error }, { ...classify, now: deps.clock.now() })
-    return settle(claim, flow, deps, verdict, failure(startedAt, codeOf(error), messageOf(error)), { publish: flow.publishTopic, body: deps.redactor.value(payload) })
+    return settle(claim, flow, deps, verdict, failure(startedAt, codeOf(error), messageOf(error)), () => ({ publish: flow.publishTopic, body: deps.redactor.value(payload) }))
   }
   await deps.bus.ack(claim, { status: 'delivered' })
-  return report(claim, 'delivered', null, null, deps.clock.now() - startedAt, deps.clock)
+  return report(claim, 'delivered', null, null, deps.clock.now() - startedAt, deps)
 }
 
-async function settle(claim: Claim, flow: CompiledFlow, deps: DeliverDeps, verdict: Verdict, attempt: NewAttempt, request: unknown): Promise<DeliveryOutcome> {
+/** `request` builds the redacted outbound request kept with a failed delivery (undefined: none was built). */
+async function settle(claim: Claim, flow: CompiledFlow, deps: DeliverDeps, verdict: Verdict, attempt: NewAttempt, request: (() => unknown) | undefined): Promise<DeliveryOutcome> {
   switch (verdict.kind) {
     case 'delivered':
       await deps.bus.ack(claim, { status: 'delivered', attempt })
       break
     case 'retry':
-      await deps.bus.nack(claim, { delayMs: verdict.delayMs, consumeAttempt: true, errorCode: verdict.code, error: verdict.message, attempt, request })
+      await deps.bus.nack(claim, { delayMs: verdict.delayMs, consumeAttempt: true, errorCode: verdict.code, error: verdict.message, attempt, request: request?.() })
       break
     case 'wait':
       // No request went out: nothing to record as an attempt.
       await deps.bus.nack(claim, { delayMs: verdict.delayMs, consumeAttempt: false, errorCode: verdict.code, error: verdict.message })
       break
     case 'dead':
-      await deps.bus.deadLetter(claim, { reason: verdict.reason, errorCode: verdict.code, error: verdict.message, attempt, request })
+      await deps.bus.deadLetter(claim, { reason: verdict.reason, errorCode: verdict.code, error: verdict.message, attempt, request: request?.() })
       if (verdict.reason === 'gone' && targetGoneChannel.hasSubscribers) {
         targetGoneChannel.publish({ flowId: flow.id, system: flow.target?.system ?? '', path: flow.target?.pathTemplate ?? '' })
       }
       break
   }
-  return report(claim, verdict.kind, attempt.status, verdict.kind === 'delivered' ? null : verdict.code, attempt.latencyMs, deps.clock)
+  return report(claim, verdict.kind, attempt.status, verdict.kind === 'delivered' ? null : verdict.code, attempt.latencyMs, deps)
 }
 
-function report(claim: Claim, outcome: DeliveryOutcome, status: number | null, errorCode: string | null, latencyMs: number, clock: Clock): DeliveryOutcome {
+function report(claim: Claim, outcome: DeliveryOutcome, status: number | null, errorCode: string | null, latencyMs: number, deps: Pick<DeliverDeps, 'clock' | 'trace'>): DeliveryOutcome {
+  const { clock, trace } = deps
+  if (trace !== undefined) {
+    trace.status = status
+    trace.errorCode = errorCode
+  }
   if (deliveryChannel.hasSubscribers) {
     const message: FlowsDeliveryMessage = {
       flowId: claim.delivery.flowId,

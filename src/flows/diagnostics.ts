@@ -59,3 +59,51 @@ export const publishBatchChannel = diagnostics.channel(FLOWS_PUBLISH_CHANNEL)
 export const deliveryChannel = diagnostics.channel(FLOWS_DELIVERY_CHANNEL)
 export const targetGoneChannel = diagnostics.channel(FLOWS_TARGET_GONE_CHANNEL)
 export const pollerRunChannel = diagnostics.channel(POLLER_RUN_CHANNEL)
+
+/**
+ * Tracing hooks (`TracingChannel`s) around a publish and a delivery attempt, one context object
+ * each. A tracer (src/observe/trace-subscriber.ts) starts a span on `start` and writes its
+ * `traceparent` into the context — the event stores the publish span's, the target receives the
+ * attempt span's — and ends it on `asyncEnd` (or `error`). With nobody subscribed no context is
+ * built and the trace context flows as before: the caller's `traceparent` is stored, and each
+ * attempt sends a fresh child of it.
+ */
+export const FLOWS_PUBLISH_TRACE_CHANNEL = 'switchboard:flows:publish'
+export interface PublishTraceContext {
+  topic: string
+  /** The context to continue: the gateway span's, the caller's, or undefined (a poller: new trace). */
+  parent: string | undefined
+  /** Written by a tracer at `start`: the publish span's `traceparent`, stored with the event. */
+  traceparent: string | undefined
+  /** The tracer's own handle on its span, from `start` to the end (publishers leave it undefined). */
+  span: unknown
+  /** Set by the tracing channel when the publish resolves. */
+  result?: { id: string; duplicate: boolean }
+  /** Set by the tracing channel when it rejects. */
+  error?: unknown
+}
+
+export const FLOWS_DELIVERY_TRACE_CHANNEL = 'switchboard:flows:delivery'
+export interface DeliveryTraceContext {
+  flowId: string
+  system: string | null
+  eventId: string
+  deliveryId: string
+  /** This attempt's number (1 for the first). */
+  attempt: number
+  /** The `traceparent` stored with the event (its publish span's), if any. */
+  parent: string | null
+  /** Written by a tracer at `start`: the attempt span's `traceparent`, sent to the target. */
+  traceparent: string | undefined
+  /** The tracer's own handle on its span, from `start` to the end (publishers leave it undefined). */
+  span: unknown
+  /** Set when the claim is settled, before `asyncEnd`. */
+  status: number | null
+  errorCode: string | null
+  /** The outcome (set by the tracing channel when the delivery resolves). */
+  result?: FlowsDeliveryMessage['outcome']
+  error?: unknown
+}
+
+export const publishTracing = diagnostics.tracingChannel<unknown, PublishTraceContext>(FLOWS_PUBLISH_TRACE_CHANNEL)
+export const deliveryTracing = diagnostics.tracingChannel<unknown, DeliveryTraceContext>(FLOWS_DELIVERY_TRACE_CHANNEL)

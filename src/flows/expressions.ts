@@ -5,8 +5,13 @@
  * guardrails (checked at every evaluation step), together with a recursion-depth and a
  * sequence-length cap so a hostile event cannot exhaust memory.
  *
- * Any evaluation failure is a {@link NonRetryableError} with code SB_ERR_FLOW_EXPRESSION: the
- * same expression on the same event would fail the same way on every retry.
+ * An evaluation failure is a {@link NonRetryableError} with code SB_ERR_FLOW_EXPRESSION: the
+ * same expression on the same event would fail the same way on every retry. Running past the
+ * time budget is the exception (SB_ERR_FLOW_EXPRESSION_TIMEOUT, retryable): the budget is wall
+ * clock, so a process paused mid-evaluation (CPU starvation, a cgroup throttle, a long GC) or
+ * busy with other evaluations interleaved on the same microtask queue exhausts it as surely
+ * as a runaway expression does. Dead-lettering on it would drop healthy deliveries into the
+ * DLQ whenever the machine is overloaded; a real runaway still ends dead, after its attempts.
  */
 import jsonata from 'jsonata'
 import { NonRetryableError, SwitchboardError } from '../core/errors.js'
@@ -27,9 +32,12 @@ export const DEFAULT_EXPRESSION_LIMITS: Required<ExpressionLimits> = { timeoutMs
 export interface CompiledExpression {
   readonly source: string
   readonly where: string
-  /** Evaluate against `input` with `$name` bindings; rejects with SB_ERR_FLOW_EXPRESSION. */
+  /** Evaluate against `input` with `$name` bindings; rejects with SB_ERR_FLOW_EXPRESSION(_TIMEOUT). */
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>
 }
+
+/** jsonata's "Evaluation timeout after N milliseconds" guardrail. */
+const TIMEOUT_CODE = 'D1012'
 
 /** The shape of errors jsonata throws (plain objects, not always `Error`s). */
 interface JsonataFailure {
@@ -66,6 +74,9 @@ export function compileExpression(source: string, where: string, limits: Express
       try {
         return normalise(await expr.evaluate(input, bindings))
       } catch (err) {
+        if ((err as JsonataFailure | null)?.code === TIMEOUT_CODE) {
+          throw new SwitchboardError('SB_ERR_FLOW_EXPRESSION_TIMEOUT', `${where}: ${describe(err)}`, { cause: err })
+        }
         // A RangeError is the JS stack giving out before jsonata's depth guard: same verdict.
         throw new NonRetryableError('SB_ERR_FLOW_EXPRESSION', `${where}: ${describe(err)}`, { cause: err })
       }

@@ -27,7 +27,7 @@ import { systemClock, type Clock } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { NewDelivery, NewEvent, Store, StoreTx } from '../store/contract.js'
-import { publishBatchChannel } from './diagnostics.js'
+import { publishBatchChannel, publishTracing, type PublishTraceContext } from './diagnostics.js'
 import type { FlowSet } from './flow-set.js'
 
 /** One event to publish (structurally the gateway's `PublishRequest`). */
@@ -93,6 +93,14 @@ export class Publisher {
    */
   publish(input: PublishInput): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new SwitchboardError('SB_ERR_EVENT_PUBLISHER_CLOSED', 'the publisher is stopping; the event was not accepted'))
+    if (publishTracing.hasSubscribers) {
+      const t: PublishTraceContext = { topic: input.topic, parent: input.traceparent, traceparent: undefined, span: undefined }
+      return publishTracing.tracePromise(this.acceptTraced, t, this, input, t)
+    }
+    return this.accept(input)
+  }
+
+  private accept(input: PublishInput): Promise<PublishResult> {
     let event: NewEvent
     try {
       event = this.prepare(input)
@@ -100,6 +108,11 @@ export class Publisher {
       return Promise.reject(err)
     }
     return this.batches.submit(event)
+  }
+
+  /** {@link accept}, the event continuing the publish span the tracer wrote into `t`. */
+  private acceptTraced(input: PublishInput, t: PublishTraceContext): Promise<PublishResult> {
+    return this.accept(t.traceparent === undefined ? input : { ...input, traceparent: t.traceparent })
   }
 
   /** Refuse new events, commit the queued ones, wait for the commit in flight. */
@@ -120,7 +133,46 @@ export class Publisher {
     alongside: (tx: StoreTx, results: readonly PublishResult[]) => Promise<T>,
   ): Promise<{ results: PublishResult[]; value: T }> {
     if (this.closed) throw new SwitchboardError('SB_ERR_EVENT_PUBLISHER_CLOSED', 'the publisher is stopping; the events were not accepted')
+    if (publishTracing.hasSubscribers && events.length > 0) return this.commitTraced(events, alongside)
     return this.commit(events, alongside)
+  }
+
+  /**
+   * {@link commit} with one publish span per event (each of a poller's events starts its own
+   * trace). One commit settles several traced publishes, so the tracing channel's events are
+   * published by hand, in the order `tracePromise` would.
+   */
+  private async commitTraced<T>(
+    events: readonly PreparedEvent[],
+    alongside: (tx: StoreTx, results: readonly PublishResult[]) => Promise<T>,
+  ): Promise<{ results: PublishResult[]; value: T }> {
+    const { start, end, asyncStart, asyncEnd, error } = publishTracing
+    const traces = events.map((e): PublishTraceContext => ({ topic: e.topic, parent: e.traceparent ?? undefined, traceparent: undefined, span: undefined }))
+    for (const t of traces) {
+      start.publish(t)
+      end.publish(t)
+    }
+    const traced = events.map((e, i) => {
+      const tp = traces[i]?.traceparent
+      return tp === undefined ? e : { ...e, traceparent: tp }
+    })
+    try {
+      const out = await this.commit(traced, alongside)
+      traces.forEach((t, i) => {
+        t.result = out.results[i]
+        asyncStart.publish(t)
+        asyncEnd.publish(t)
+      })
+      return out
+    } catch (err) {
+      for (const t of traces) {
+        t.error = err
+        error.publish(t)
+        asyncStart.publish(t)
+        asyncEnd.publish(t)
+      }
+      throw err
+    }
   }
 
   /**

@@ -11,14 +11,16 @@
  */
 import type { Bus } from '../bus/contract.js'
 import { openBus } from '../bus/open.js'
+import { isReservedName } from '../config/reserved.js'
 import { systemClock, type Clock } from '../core/clock.js'
-import type { DeliveryQuery, DeliveryRecord, DeliveryStats, EventRecord, Store } from '../store/contract.js'
+import { SwitchboardError } from '../core/errors.js'
+import type { DeliveryQuery, DeliveryRecord, DeliveryStats, EventRecord, Store, StoreTx } from '../store/contract.js'
 import { DeadLetters, type DeliveryDetail } from './dlq.js'
 import type { ExpressionLimits } from './expressions.js'
 import { compileFlowSet, type FlowConfigInput, type FlowSet } from './flow-set.js'
 import { compilePollers } from './pollers/compile.js'
 import { PollerService, type PollerServiceOptions } from './pollers/service.js'
-import { Publisher, type PublisherOptions, type PublishInput, type PublishResult } from './publisher.js'
+import { Publisher, type PreparedEvent, type PublisherOptions, type PublishInput, type PublishResult } from './publisher.js'
 import { Redactor } from './redact.js'
 import { DEFAULT_RETENTION_MS, RetentionJob } from './retention.js'
 import { Worker, type WorkerLogger, type WorkerOptions, type WorkerSystems } from './worker.js'
@@ -141,9 +143,29 @@ export class FlowsService {
     return this.pollerService
   }
 
-  /** Accept an event: resolves once it and its deliveries are committed (see {@link Publisher.publish}). */
+  /**
+   * Accept an event: resolves once it and its deliveries are committed (see {@link Publisher.publish}).
+   * Switchboard's own topics (reserved prefix) take no events from outside: SB_ERR_EVENT_UNKNOWN_TOPIC.
+   */
   publish(e: PublishInput): Promise<PublishResult> {
+    if (isReservedName(e.topic)) return Promise.reject(new SwitchboardError('SB_ERR_EVENT_UNKNOWN_TOPIC', `unknown topic ${JSON.stringify(e.topic)}`))
     return this.publisher.publish(e)
+  }
+
+  /**
+   * Accept `events` together with what `alongside` writes, in one transaction of their own
+   * (see {@link Publisher.commitWith}); the alert loop commits its notifications with the alert
+   * state this way. Any topic may be used, reserved ones included. Rejects as `publish` does
+   * for an invalid event (nothing stored).
+   */
+  commitWith<T>(events: readonly PublishInput[], alongside: (tx: StoreTx, results: readonly PublishResult[]) => Promise<T>): Promise<{ results: PublishResult[]; value: T }> {
+    let prepared: PreparedEvent[]
+    try {
+      prepared = events.map((e) => this.publisher.prepare(e))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.publisher.commitWith(prepared, alongside)
   }
 
   /** Apply a new config's topics and flows (throws SB_ERR_CONFIG_INVALID and keeps the old ones). */

@@ -27,6 +27,11 @@ export interface TargetConfig {
   delete?: string | undefined
   headers?: Readonly<Record<string, string>> | undefined
   sign?: { secret: string } | undefined
+  /**
+   * What delivery records show as the path, when the real one holds a secret (an alert
+   * channel's internal flow: a Slack webhook URL's token is its path). Not a config field.
+   */
+  recordedPath?: string | undefined
 }
 
 /** A request ready for `SystemClient.request` (path relative to the system's base URL). */
@@ -36,6 +41,8 @@ export interface OutboundRequest {
   headers: Record<string, string>
   /** JSON text of the payload; `undefined` when the transform produced nothing. */
   body: string | undefined
+  /** Shown in delivery records instead of `path` (see {@link TargetConfig.recordedPath}). */
+  recordedPath?: string
 }
 
 /** What the builder needs from a delivery. */
@@ -86,6 +93,7 @@ export function compileTarget(to: TargetConfig, where: string): CompiledTarget {
   if (/[{}]/.test(stripped)) throw configError(`${where}.${key}: unbalanced "{" or "}" in ${JSON.stringify(template)}`)
   const extra = Object.entries(to.headers ?? {}).filter(([name]) => !RESERVED.has(name.toLowerCase()))
   const sign = to.sign?.secret
+  const recordedPath = to.recordedPath
   if (sign !== undefined) {
     try {
       signStandardWebhook(sign, 'probe', 0, '')
@@ -109,7 +117,9 @@ export function compileTarget(to: TargetConfig, where: string): CompiledTarget {
       headers['x-request-id'] = newRequestId()
       headers.traceparent = childTraceparent(input.traceparent)
       if (sign !== undefined) Object.assign(headers, signStandardWebhook(sign, idKey, input.now / 1000, body ?? ''))
-      return { method, path, headers, body }
+      const request: OutboundRequest = { method, path, headers, body }
+      if (recordedPath !== undefined) request.recordedPath = recordedPath
+      return request
     },
   }
 }

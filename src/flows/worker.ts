@@ -195,7 +195,11 @@ export class Worker {
     const flow = this.flows.flows.get(flowId)
     const active = this.perFlow.get(flowId) ?? 0
     if (active < (flow?.concurrency ?? 1)) this.begin(r)
-    else this.waiting.set(flowId, [...(this.waiting.get(flowId) ?? []), r])
+    else {
+      const queue = this.waiting.get(flowId)
+      if (queue) queue.push(r)
+      else this.waiting.set(flowId, [r])
+    }
   }
 
   private begin(r: Running): void {

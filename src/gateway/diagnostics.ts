@@ -6,6 +6,7 @@
  * the config or the store, status classes are five.
  */
 import diagnostics from 'node:diagnostics_channel'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
 export const GATEWAY_REQUEST_CHANNEL = 'switchboard:gateway:request'
@@ -47,4 +48,37 @@ export function publishRequest(route: string, method: string, status: number, co
     errorCode,
   }
   gatewayRequestChannel.publish(message)
+}
+
+/**
+ * The tracing hooks of a routed request, on a `TracingChannel`'s channels with one
+ * {@link GatewayTraceContext} per request: `tracing:switchboard:gateway:request:start` when the
+ * route starts, `…:asyncEnd` once the answer is written (the request's work is async, so `end`,
+ * `asyncStart` and `error` are not published: an error is an answer too, with its status). A
+ * tracer (src/observe/trace-subscriber.ts) starts the request's span on `start` and writes its
+ * `traceparent` into the context; proxy routes send that upstream and publish routes store it
+ * with the event. With nobody subscribed the handler builds no context at all.
+ */
+export const GATEWAY_TRACE_CHANNEL = 'switchboard:gateway:request'
+
+export interface GatewayTraceContext {
+  route: string
+  method: string
+  requestId: string
+  /** The request's headers: a valid `traceparent` among them continues the caller's trace. */
+  headers: IncomingHttpHeaders
+  /** Written by a tracer at `start`: the request span's `traceparent` (undefined: keep the caller's). */
+  traceparent: string | undefined
+  /** The tracer's own handle on its span, from `start` to the end (publishers leave it undefined). */
+  span: unknown
+  /** Set when the answer is written, before `asyncEnd`. */
+  status: number
+  errorCode: string | null
+}
+
+export const gatewayTracing = diagnostics.tracingChannel<unknown, GatewayTraceContext>(GATEWAY_TRACE_CHANNEL)
+
+/** A fresh trace context for a request (only built when a tracer listens). */
+export function gatewayTraceContext(route: string, req: IncomingMessage, requestId: string): GatewayTraceContext {
+  return { route, method: req.method ?? '', requestId, headers: req.headers, traceparent: undefined, span: undefined, status: 0, errorCode: null }
 }

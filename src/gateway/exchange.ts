@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Principal } from './auth/policy.js'
+import type { GatewayTraceContext } from './diagnostics.js'
 
 /** A policy step before the route's action; throws a SwitchboardError to reject. */
 export type Step = (x: Exchange) => void | Promise<void>
@@ -23,6 +24,8 @@ export class Exchange {
   readonly headers: OutgoingHttpHeaders
   /** Aborted when the route's `limits.timeout` passes. */
   signal: AbortSignal | undefined = undefined
+  /** Set only while a tracer listens (diagnostics.ts): carries the request span's `traceparent`. */
+  trace: GatewayTraceContext | undefined = undefined
 
   constructor(
     readonly routeId: string,

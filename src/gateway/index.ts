@@ -19,6 +19,7 @@ import { quotaStep } from './policies/quota.js'
 import { createValidators } from './policies/validate.js'
 import type { EventPublisher } from './publish.js'
 import { compileRoute, type CompileContext, type CompiledRoute } from './router/compile.js'
+import { versioningOptions } from './router/versions.js'
 import { createServer, SERVER_DEFAULTS, type ServerLimits } from './server.js'
 
 export type { EventPublisher, PublishRequest, PublishResult } from './publish.js'
@@ -75,6 +76,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   const rateLimitStore = deps.rateLimitStore ?? new LocalRateLimitStore()
   const gate = { closing: false }
+  const versioning = versioningOptions(config.versioning)
   const ctx: CompileContext = {
     gate,
     configDir: deps.configDir,
@@ -89,6 +91,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     quota: quotaStep(deps.store.quotas, quotas, clock),
     validators: createValidators(),
     openapiDocs: new Map(),
+    versionHeader: versioning.header,
     onInternalError: deps.logger
       ? (err, route, requestId) => deps.logger?.error({ err, route, requestId }, 'gateway: unexpected error while handling a request')
       : undefined,
@@ -111,7 +114,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     if (deps.publisher === undefined && routes.some((r) => r.publish !== undefined)) {
       deps.logger?.warn('gateway: publish routes are configured but no event publisher is running; they answer 503')
     }
-    const app = createServer(compiled, serverLimits(config))
+    const app = createServer(compiled, serverLimits(config), versioning)
     try {
       await app.ready()
     } catch (err) {

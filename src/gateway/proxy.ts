@@ -160,6 +160,8 @@ export function proxyAction(o: ProxyOptions): (x: Exchange) => Promise<number> {
 
     const headers = upstreamRequestHeaders(req, x.requestId, body === req, hideCredentials?.headers)
     const query = hideCredentials === undefined ? x.rawQuery : hideCredentials.query(x.rawQuery)
+    // Traced: the request's span, not the caller's, is the upstream's parent (route header ops still win).
+    if (x.trace?.traceparent !== undefined) headers.traceparent = x.trace.traceparent
     requestHeaders?.(headers)
     if (response?.buffers) headers['accept-encoding'] = 'identity'
 

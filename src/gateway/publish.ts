@@ -72,7 +72,8 @@ export function publishAction(config: PublishActionConfig, publisher: EventPubli
       const v = reqHeaders[name]
       if (v !== undefined) event.headers[name] = Array.isArray(v) ? v.join(', ') : v
     }
-    const tp = reqHeaders.traceparent
+    // Traced: the event continues from the request's span; else from the caller's traceparent.
+    const tp = x.trace?.traceparent ?? reqHeaders.traceparent
     if (typeof tp === 'string') event.traceparent = tp
 
     if (publisher === undefined) {

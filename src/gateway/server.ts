@@ -2,19 +2,19 @@
  * The gateway's HTTP server: fastify for routing only. Node's HTTP server is created here
  * (`serverFactory`) so its parser limits are ours: `maxHeaderSize` (431 above), `headersTimeout`
  * and `requestTimeout` against slow clients, checked every second instead of Node's default
- * 30 s. Every refusal — parser errors, unknown routes, bad URLs, fastify's own errors — is
+ * 30 s. Every refusal — parser errors, unknown routes (404, or 405 with `Allow` when the path is
+ * routed for other methods), bad URLs, fastify's own errors — is
  * problem+json. Bodies are not parsed by fastify at all: a catch-all content-type parser hands
  * the raw stream to the route, which streams it upstream or buffers it when a policy needs it.
  */
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { SwitchboardError } from '../core/errors.js'
 import { handleClientError } from '../core/http-problem.js'
-import { NO_ROUTE, publishRequest, startTimer } from './diagnostics.js'
 import { corsRejected, type CorsPolicy } from './policies/cors.js'
-import { writeProblem } from './problem.js'
-import { requestIdFor } from './request-id.js'
+import { refuse } from './refuse.js'
 import type { CompiledRoute } from './router/compile.js'
+import { registrations, type Versioning } from './router/versions.js'
 
 export interface ServerLimits {
   /** Largest request head in bytes (431 above). */
@@ -29,14 +29,6 @@ export interface ServerLimits {
 
 export const SERVER_DEFAULTS: ServerLimits = { maxHeaderSize: 16_384, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000 }
 
-/** Answers a request the router did not hand to a route (no route, bad URL, framework error). */
-function refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-  const startedAt = startTimer()
-  const requestId = requestIdFor(req.headers['x-request-id'])
-  const answered = writeProblem(res, err, { 'x-request-id': requestId }, requestId)
-  publishRequest(NO_ROUTE, req.method ?? '', answered.status, 'anonymous', startedAt, answered.code)
-}
-
 const FRAMEWORK_ERROR_CODES: Record<string, () => SwitchboardError> = {
   FST_ERR_BAD_URL: () => new SwitchboardError('SB_ERR_HTTP_BAD_REQUEST', 'the URL is not valid percent-encoding'),
   FST_ERR_MAX_PARAM_LENGTH: () => new SwitchboardError('SB_ERR_GATEWAY_BAD_PARAM', 'a path parameter is too long', { status: 414 }),
@@ -47,17 +39,52 @@ function frameworkError(err: Error & { code?: string }): unknown {
   return make ? make() : err
 }
 
-/** One OPTIONS route answering CORS preflights for the routes sharing a path (and host). */
-function preflightHandler(policies: ReadonlyMap<string, CorsPolicy>) {
+/** Methods the router could answer; OPTIONS counts only when a route or a preflight serves it. */
+const ROUTABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+/**
+ * The methods other than the request's that have a route for the request's URL and host. Asked of fastify's own router, so it agrees with routing exactly
+ * (parameters, wildcards, host constraints). Only refusals pay for it.
+ */
+function allowedMethods(app: FastifyInstance, request: FastifyRequest): string[] {
+  const host = request.raw.headers.host
+  const constraints = host === undefined ? {} : { host }
+  const allowed: string[] = []
+  for (const method of ROUTABLE_METHODS) {
+    if (method === request.method) continue
+    if (app.findRoute({ method, url: request.url, constraints }) !== null) allowed.push(method)
+  }
+  return allowed
+}
+
+/** 405 with `Allow` when other methods are routed on this URL, else 404. */
+function noRoute(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): void {
+  reply.hijack()
+  const path = (request.url.split('?')[0] ?? '/').slice(0, 200)
+  const allowed = allowedMethods(app, request)
+  if (allowed.length === 0) {
+    refuse(request.raw, reply.raw, new SwitchboardError('SB_ERR_GATEWAY_NO_ROUTE', `no route for ${request.method} ${path}`))
+    return
+  }
+  const allow = allowed.join(', ')
+  const err = new SwitchboardError('SB_ERR_GATEWAY_METHOD_NOT_ALLOWED', `${request.method} is not routed on ${path}; allowed: ${allow}`, { details: { allow: allowed } })
+  refuse(request.raw, reply.raw, err, { allow })
+}
+
+/**
+ * One OPTIONS route answering CORS preflights for the routes sharing a path (and host). A plain
+ * OPTIONS request (no preflight headers) is not routed: 405 with the path's methods.
+ */
+function preflightHandler(app: FastifyInstance, policies: ReadonlyMap<string, CorsPolicy>) {
   return (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.hijack()
     const req = request.raw
     const origin = req.headers.origin
     const wanted = req.headers['access-control-request-method']
     if (origin === undefined || wanted === undefined) {
-      refuse(req, reply.raw, new SwitchboardError('SB_ERR_GATEWAY_NO_ROUTE', `no route for OPTIONS ${request.url.split('?')[0]}`))
+      noRoute(app, request, reply)
       return
     }
+    reply.hijack()
     const policy = policies.get(wanted.toUpperCase())
     const headers = policy?.preflight(origin, wanted, req.headers['access-control-request-headers'])
     if (headers === undefined) {
@@ -71,7 +98,7 @@ function preflightHandler(policies: ReadonlyMap<string, CorsPolicy>) {
 }
 
 /** Builds the fastify instance with `routes` registered (not listening yet). */
-export function createServer(routes: readonly CompiledRoute[], limits: ServerLimits): FastifyInstance {
+export function createServer(routes: readonly CompiledRoute[], limits: ServerLimits, versioning: Versioning): FastifyInstance {
   const app = Fastify({
     logger: false,
     exposeHeadRoutes: false,
@@ -106,11 +133,7 @@ export function createServer(routes: readonly CompiledRoute[], limits: ServerLim
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.hijack()
-    const path = request.url.split('?')[0] ?? '/'
-    refuse(request.raw, reply.raw, new SwitchboardError('SB_ERR_GATEWAY_NO_ROUTE', `no route for ${request.method} ${path.slice(0, 200)}`))
-  })
+  app.setNotFoundHandler((request, reply) => noRoute(app, request, reply))
   app.setErrorHandler((err, request, reply) => {
     reply.hijack()
     refuse(request.raw, reply.raw, err)
@@ -118,7 +141,8 @@ export function createServer(routes: readonly CompiledRoute[], limits: ServerLim
 
   const preflights = new Map<string, { path: string; host: RegExp | undefined; policies: Map<string, CorsPolicy> }>()
   const explicitOptions = new Set<string>()
-  for (const r of routes) {
+  // Versions of one endpoint become one fastify route (router/versions.ts).
+  for (const r of registrations(routes, versioning)) {
     const key = `${r.host?.source ?? ''} ${r.path}`
     if (r.method === 'OPTIONS') explicitOptions.add(key)
     if (r.cors) {
@@ -126,11 +150,11 @@ export function createServer(routes: readonly CompiledRoute[], limits: ServerLim
       group.policies.set(r.method, r.cors)
       preflights.set(key, group)
     }
-    registerRoute(app, r.method, r.path, r.host, r.handler, r.id)
+    registerRoute(app, r.method, r.path, r.host, r.handler, r.label)
   }
   for (const [key, group] of preflights) {
     // A configured OPTIONS route on the same path takes the preflights over (it is proxied).
-    if (!explicitOptions.has(key)) registerRoute(app, 'OPTIONS', group.path, group.host, preflightHandler(group.policies), `${key} (CORS preflight)`)
+    if (!explicitOptions.has(key)) registerRoute(app, 'OPTIONS', group.path, group.host, preflightHandler(app, group.policies), `${key} (CORS preflight)`)
   }
   return app
 }

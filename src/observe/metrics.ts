@@ -9,6 +9,7 @@ import { subscribeChannels, type ChannelHandlers, type CircuitStateName } from '
 import { BoundedLabel, callOutcome, deliveryAttempted, DELIVERY_OUTCOME_LABEL, methodLabel, rejectionReason } from './labels.js'
 import { METRIC_DEFS, REMOVED_DEFAULT_METRICS, type MetricDef } from './metric-defs.js'
 import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
+import { CounterHandle, HistogramHandle } from './series.js'
 
 /** Names known from the config: their series exist from the start and always pass the caps. */
 export interface KnownNames {
@@ -46,6 +47,8 @@ export interface InstalledMetrics {
 const seconds = (ms: number): number => Math.max(0, ms) / 1000
 
 const UNKNOWN_TOPIC = '(unknown)'
+
+const D_BUCKETS = { gateway: [...(METRIC_DEFS.gatewayDuration.buckets ?? [])], system: [...(METRIC_DEFS.systemDuration.buckets ?? [])] }
 
 const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 }
 
@@ -135,21 +138,47 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
   for (const t of known.topics ?? []) m.eventsPublished.inc({ topic: topic.value(t) }, 0)
   for (const f of known.flows ?? []) for (const outcome of ['delivered', 'retried', 'dead']) m.deliveryOutcomes.inc({ flow: flow.value(f), outcome }, 0)
 
+  // One message per gateway request and per system call: their series are resolved once per
+  // label tuple (series.ts) instead of prom-client hashing the labels on every inc/observe.
+  const gatewaySeries = new Map<string, { requests: CounterHandle; duration: HistogramHandle }>()
+  const systemSeries = new Map<string, { calls: CounterHandle; duration: HistogramHandle }>()
+  const gatewayBuckets = D_BUCKETS.gateway
+  const systemBuckets = D_BUCKETS.system
+
   const handlers: ChannelHandlers = {
     gatewayRequest(e) {
       const r = route.value(e.route)
       const method = methodLabel(e.method)
       const c = consumer.value(e.consumer)
-      m.gatewayRequests.inc({ route: r, method, status_class: e.statusClass, consumer: c })
-      m.gatewayDuration.observe({ route: r, method, status_class: e.statusClass }, seconds(e.durationMs))
+      const key = `${r}\0${method}\0${e.statusClass}\0${c}`
+      let series = gatewaySeries.get(key)
+      if (series === undefined) {
+        series = {
+          requests: new CounterHandle(m.gatewayRequests, { route: r, method, status_class: e.statusClass, consumer: c }),
+          duration: new HistogramHandle(m.gatewayDuration, { route: r, method, status_class: e.statusClass }, gatewayBuckets),
+        }
+        gatewaySeries.set(key, series)
+      }
+      series.requests.add(1)
+      series.duration.observe(seconds(e.durationMs))
       const reason = rejectionReason(e.errorCode)
       if (reason !== undefined) m.gatewayRejections.inc({ route: r, consumer: c, reason })
     },
     systemCall(e) {
       const s = system.value(e.system)
       const outcome = callOutcome(e)
-      m.systemCalls.inc({ system: s, method: methodLabel(e.method), outcome })
-      m.systemDuration.observe({ system: s, outcome }, seconds(e.durationMs))
+      const method = methodLabel(e.method)
+      const key = `${s}\0${method}\0${outcome}`
+      let series = systemSeries.get(key)
+      if (series === undefined) {
+        series = {
+          calls: new CounterHandle(m.systemCalls, { system: s, method, outcome }),
+          duration: new HistogramHandle(m.systemDuration, { system: s, outcome }, systemBuckets),
+        }
+        systemSeries.set(key, series)
+      }
+      series.calls.add(1)
+      series.duration.observe(seconds(e.durationMs))
     },
     circuitTransition(e) {
       const s = system.value(e.system)

@@ -11,10 +11,10 @@
  * backends that draw messaging links.
  *
  * Without an SDK every tracer is the API's no-op: spans cost almost nothing and record nothing,
- * but the trace context still flows (the no-op span carries its parent's context), so targets
- * keep receiving the caller's `traceparent`. Enabling export is a runtime step: register a
- * tracer provider (OTLP/HTTP exporter, sampler `parentbased_traceidratio`) before the hub starts;
- * nothing here changes.
+ * but the trace context still flows (the no-op span carries its parent's context). A running node
+ * does not even get that far with tracing off: these helpers are called only by the tracing
+ * subscriber (trace-subscriber.ts), which the runtime subscribes to the hot paths' tracing
+ * channels with an SDK tracer when `telemetry:` turns tracing on.
  */
 import { SpanKind, SpanStatusCode, context as otelContext, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
 import { carrierOf, contextFromCarrier, extractTraceparent, injectTraceparent, type TraceCarrier } from './traceparent.js'
@@ -57,15 +57,19 @@ export function startGatewaySpan(input: GatewaySpanInput, tracer: Tracer = defau
 
 /** Ends a gateway span with its status (5xx marks it an error; 4xx is the client's fault, not the server's). */
 export function endGatewaySpan(span: Span, statusCode: number, errorCode?: string | null): void {
-  span.setAttribute('http.response.status_code', statusCode)
-  if (errorCode) span.setAttribute('switchboard.error_code', errorCode)
-  if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(errorCode ? { message: errorCode } : {}) })
+  // Most spans are not sampled: skip the attribute calls on those.
+  if (span.isRecording()) {
+    span.setAttribute('http.response.status_code', statusCode)
+    if (errorCode) span.setAttribute('switchboard.error_code', errorCode)
+    if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(errorCode ? { message: errorCode } : {}) })
+  }
   span.end()
 }
 
 export interface PublishSpanInput {
   topic: string
-  eventId: string
+  /** The event's id, when known before the publish (else set by {@link endPublishSpan}). */
+  eventId?: string
   /** Route id when published by a gateway route, poller id when by a poller. */
   source?: string
 }
@@ -80,12 +84,26 @@ export function startPublishSpan(parent: Context, input: PublishSpanInput, trace
     'messaging.system': 'switchboard',
     'messaging.operation.type': 'publish',
     'messaging.destination.name': input.topic,
-    'messaging.message.id': input.eventId,
   }
+  if (input.eventId !== undefined) attributes['messaging.message.id'] = input.eventId
   if (input.source !== undefined) attributes['switchboard.source'] = input.source
   const span = tracer.startSpan(`publish ${input.topic}`, { kind: SpanKind.PRODUCER, attributes }, parent)
   const ctx = trace.setSpan(parent, span)
   return { span, context: ctx, carrier: carrierOf(ctx) }
+}
+
+/** Ends a publish span: with the stored event's id, or as an error with the refusal's code. */
+export function endPublishSpan(span: Span, r: { eventId: string; duplicate: boolean } | { errorCode: string }): void {
+  if (span.isRecording()) {
+    if ('eventId' in r) {
+      span.setAttribute('messaging.message.id', r.eventId)
+      span.setAttribute('switchboard.event.duplicate', r.duplicate)
+    } else {
+      span.setAttribute('switchboard.error_code', r.errorCode)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: r.errorCode })
+    }
+  }
+  span.end()
 }
 
 export interface DeliverySpanInput {
@@ -129,16 +147,31 @@ export function startDeliverySpan(input: DeliverySpanInput, tracer: Tracer = def
 }
 
 export interface DeliveryAttemptResult {
-  outcome: 'delivered' | 'retried' | 'dead'
+  /**
+   * What the attempt led to (the `DeliveryOutcome` of channels.ts): `retry` and `dead` mark the
+   * span an error; `wait` (no request went out) and `skipped` (filtered) do not.
+   */
+  outcome: 'delivered' | 'skipped' | 'retry' | 'wait' | 'dead'
   statusCode: number | null
   errorCode: string | null
 }
 
-/** Ends a delivery-attempt span; anything but `delivered` is an error. */
+/** Ends a span as failed with a stable error code (work that threw, a settle that failed). */
+export function failSpan(span: Span, errorCode: string): void {
+  if (span.isRecording()) {
+    span.setAttribute('switchboard.error_code', errorCode)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorCode })
+  }
+  span.end()
+}
+
+/** Ends a delivery-attempt span. */
 export function endDeliverySpan(span: Span, r: DeliveryAttemptResult): void {
-  span.setAttribute('switchboard.delivery.outcome', r.outcome)
-  if (r.statusCode !== null) span.setAttribute('http.response.status_code', r.statusCode)
-  if (r.errorCode !== null) span.setAttribute('switchboard.error_code', r.errorCode)
-  if (r.outcome !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: r.errorCode ?? r.outcome })
+  if (span.isRecording()) {
+    span.setAttribute('switchboard.delivery.outcome', r.outcome)
+    if (r.statusCode !== null) span.setAttribute('http.response.status_code', r.statusCode)
+    if (r.errorCode !== null) span.setAttribute('switchboard.error_code', r.errorCode)
+    if (r.outcome === 'retry' || r.outcome === 'dead') span.setStatus({ code: SpanStatusCode.ERROR, message: r.errorCode ?? r.outcome })
+  }
   span.end()
 }

@@ -10,21 +10,25 @@
  *       ▼
  *     evaluator? ──no──▶ restore the instances saved in the store
  *       ▼
- *     evaluate (notifications go out) ─▶ one transaction: lease still ours? save the instances,
- *                                         append the firing/resolved transitions to the history
+ *     evaluate (notifications are collected) ─▶ one transaction (the {@link AlertOutbox}):
+ *         lease still ours? save the instances, append the firing/resolved transitions to the
+ *         history, and queue the notifications for delivery
+ *
+ * Notifications and the state that says they were sent are committed together: a crash, a
+ * store failure or a lost lease before the commit leaves neither (the evaluator is dropped and
+ * the next turn starts again from the saved state, so the notification is offered again), and
+ * after it both. Delivery itself is the flows' business (retries, dead-letter queue).
  *
  * The lease (`leases` in the store, renewed every turn) is used with a PostgreSQL store. With
  * SQLite this node is the only one, so it always evaluates.
  *
- * Known limits: notifications go out before the state is saved, so a crash (or a lease lost) in
- * between repeats them after the restart (or on the new node) — with the same notification id,
- * which receivers can deduplicate. Figures are this node's (its own traffic and breakers); only
- * queue figures come from the store and are shared.
+ * Known limit: figures are this node's (its own traffic and breakers); only queue figures come
+ * from the store and are shared.
  */
 import type { Logger } from 'pino'
 import type { Clock } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
-import { AlertEvaluator, type AlertInstanceState, type AlertNotification, type AlertNotifier, type CompiledAlert, type HealthSource } from '../observe/index.js'
+import { AlertEvaluator, type AlertInstanceState, type AlertNotification, type CompiledAlert, type HealthSource } from '../observe/index.js'
 import type { AlertLoopStatus } from '../admin/observe-deps.js'
 import type { AlertInstanceRecord, NewAlertEvent, Store, StoreTx } from '../store/contract.js'
 
@@ -32,7 +36,8 @@ export interface AlertLoopOptions {
   rules: readonly CompiledAlert[]
   source: HealthSource
   store: Store
-  notifier: AlertNotifier
+  /** Commits the notifications of a turn with its state; must write to `store`. */
+  outbox: AlertOutbox
   clock: Clock
   logger: Logger
   intervalMs: number
@@ -43,6 +48,19 @@ export interface AlertLoopOptions {
   /** Elect one evaluating node through a store lease (PostgreSQL). Absent: always evaluate. */
   lease?: { name: string; owner: string; ttlMs: number }
 }
+
+/**
+ * Commits a turn's notifications for delivery, in one transaction with what `alongside` writes
+ * (the alert state and history) on the loop's store. Resolves once committed; when it rejects,
+ * nothing of either was written. Called on every turn that changed something, with no
+ * notifications as often as not.
+ */
+export interface AlertOutbox {
+  commit(notifications: readonly AlertNotification[], alongside: (tx: StoreTx) => Promise<void>): Promise<void>
+}
+
+/** Accepts every notification: the turn's transaction decides whether they really are. */
+const COLLECT = { notify: async () => undefined }
 
 const PRUNE_EVERY_MS = 3_600_000
 const STATES = new Set(['pending', 'firing', 'resolving'])
@@ -129,7 +147,6 @@ export class AlertLoop {
   #timer: NodeJS.Timeout | undefined
   #stopped = false
   #saved = ''
-  #unsaved: NewAlertEvent[] = []
   #lastPrune = 0
   #status: AlertLoopStatus
 
@@ -168,7 +185,7 @@ export class AlertLoop {
   }
 
   /**
-   * One turn; resolves with the notifications accepted. Turns never overlap (a call during one
+   * One turn; resolves with the notifications it queued for delivery. Turns never overlap (a call during one
    * returns that one's result) and never reject: failures are logged and kept in the status.
    * After {@link stop} it does nothing.
    */
@@ -212,13 +229,11 @@ export class AlertLoop {
     }
     const evaluator = (this.#evaluator ??= await this.#restore())
     const before = evaluator.snapshot()
-    const sent = await evaluator.tick()
+    const offered = await evaluator.tick()
     const now = o.clock.now()
     const after = evaluator.snapshot()
-    // Transitions not yet saved (the store failed last time) stay queued until they are.
-    this.#unsaved.push(...transitions(before, after, now))
-    const kept = await this.#save(after, this.#unsaved, now)
-    this.#unsaved = []
+    const kept = await this.#save(after, transitions(before, after, now), offered, now)
+    const sent = kept ? offered : []
     this.#status = { ...this.#status, evaluating: kept, lastEvaluatedAt: now, evaluations: this.#status.evaluations + 1, lastError: null }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now
@@ -235,26 +250,29 @@ export class AlertLoop {
     const restore = saved.map(fromRecord).filter((s): s is AlertInstanceState => s !== undefined)
     if (restore.length > 0) o.logger.info({ instances: restore.length }, 'alert state restored from the store')
     this.#saved = ''
-    this.#unsaved = []
     return new AlertEvaluator({
       rules: o.rules,
       source: o.source,
-      notifier: o.notifier,
+      notifier: COLLECT,
       clock: o.clock,
       restore,
       onError: (err, where) => {
         const code = err instanceof SwitchboardError ? err.code : undefined
-        o.logger.warn({ err, alert: where.alert, key: where.key, code }, 'alert notification not accepted; offered again at the next evaluation')
+        o.logger.warn({ err, alert: where.alert, code }, 'an alert rule could not be evaluated; trying again at the next evaluation')
       },
     })
   }
 
-  /** Saves the state and transitions; false when the lease was lost meanwhile (nothing saved). */
-  async #save(after: readonly AlertInstanceState[], events: readonly NewAlertEvent[], now: number): Promise<boolean> {
+  /**
+   * Saves the state and transitions and queues the notifications, atomically; false when the
+   * lease was lost meanwhile (nothing saved). On any failure the evaluator is dropped: it took
+   * the notifications as sent, so the next turn restores the saved state and offers them again.
+   */
+  async #save(after: readonly AlertInstanceState[], events: readonly NewAlertEvent[], notifications: readonly AlertNotification[], now: number): Promise<boolean> {
     const o = this.#o
-    // Unchanged state and no transition: nothing to write (SQLite syncs every commit).
+    // Unchanged state, no transition, nothing to send: nothing to write (SQLite syncs every commit).
     const fingerprint = JSON.stringify(after)
-    if (events.length === 0 && fingerprint === this.#saved) return true
+    if (notifications.length === 0 && events.length === 0 && fingerprint === this.#saved) return true
     const write = async (tx: StoreTx) => {
       // Fenced by the lease: a node that lost it meanwhile must not overwrite the new holder's state.
       if (o.lease && !(await tx.leases.acquire(o.lease.name, o.lease.owner, o.lease.ttlMs, now))) throw new LeaseLost('the alert lease was taken over')
@@ -262,11 +280,11 @@ export class AlertLoop {
       for (const e of events) await tx.alerts.record(e)
     }
     try {
-      await o.store.transaction(write)
+      await o.outbox.commit(notifications, write)
     } catch (err) {
-      if (!(err instanceof LeaseLost)) throw err
       this.#evaluator = undefined
-      o.logger.warn('alert lease lost during an evaluation; its state was not saved')
+      if (!(err instanceof LeaseLost)) throw err
+      o.logger.warn('alert lease lost during an evaluation; its state was not saved and its notifications not sent')
       return false
     }
     this.#saved = fingerprint

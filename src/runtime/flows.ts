@@ -5,6 +5,7 @@
  * to worker nodes on the same store.
  */
 import type { LoadedConfig } from '../config/load.js'
+import { durationMs } from '../core/duration.js'
 import { FlowsService } from '../flows/service.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store } from '../store/contract.js'
@@ -46,6 +47,7 @@ export function startFlows(o: StartFlowsOptions): Promise<FlowsService> {
     // worker node may run them and each tick still fires once.
     pollers: deliver,
     // Pruning is background work: it runs where deliveries are worked, not on gateway-only nodes.
-    ...(deliver ? {} : { retentionIntervalMs: 0 }),
+    ...(config.retention?.events === undefined ? {} : { retentionMs: durationMs(config.retention.events) }),
+    retentionIntervalMs: deliver ? durationMs(config.retention?.interval ?? '10m') : 0,
   })
 }

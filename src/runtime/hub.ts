@@ -5,9 +5,11 @@
  * listen. Roles: `all` (everything), `gateway` (admin + gateway; accepts events, delivers none),
  * `worker` (admin + delivery and background work, no gateway).
  */
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { buildAdminServer } from '../admin/server.js'
 import { adminTokenBanner, resolveAdminToken, type AdminTokenSource } from '../admin/token.js'
 import { loadConfig, type LoadedConfig } from '../config/load.js'
+import { systemClock } from '../core/clock.js'
 import { durationMs } from '../core/duration.js'
 import { httpLimitsFromConfig } from '../core/http-limits.js'
 import type { FlowQueueFigures, FlowsService } from '../flows/service.js'
@@ -17,6 +19,8 @@ import type { Store } from '../store/contract.js'
 import { openStore } from '../store/open.js'
 import { Systems } from '../systems/index.js'
 import type { MockSystem } from '../systems/mock/server.js'
+import { loadedWithAlertChannels } from './alert-channels.js'
+import { FlowsAlertOutbox } from './alert-outbox.js'
 import { startFlows } from './flows.js'
 import { closeWithin, listenOn, urlFor } from './listen.js'
 import { configSecretValues } from './log-secrets.js'
@@ -24,6 +28,7 @@ import { startMocks } from './mocks.js'
 import { startObservability, type Observability } from './observe.js'
 import { pollRevocationsNow } from './revocations.js'
 import { syncFromConfig } from './sync.js'
+import { startTracing } from './tracing.js'
 import { startupSummary } from './summary.js'
 
 export const ROLES = ['all', 'gateway', 'worker'] as const
@@ -44,8 +49,14 @@ export interface StartHubOptions {
   listen?: { host?: string; admin?: number; gateway?: number }
   /** Listen on free ports everywhere — admin, gateway and mock systems — whatever the config says (tests, CI runs of examples). */
   anyPort?: boolean
-  /** Version reported by the admin OpenAPI document. */
+  /** Version reported by the admin OpenAPI document (and by the spans, as `service.version`). */
   version?: string
+  /**
+   * Span processors to record this node's spans with, besides the OTLP exporter of
+   * `telemetry.otlp` (tests: an in-memory exporter; embedding: your own pipeline). Any turns
+   * tracing on, sampled as `telemetry.sampling` says.
+   */
+  spanProcessors?: readonly SpanProcessor[]
 }
 
 export interface Hub {
@@ -72,7 +83,8 @@ export interface Hub {
   readonly observability: Observability
   /**
    * Stops accepting on every listener, lets in-flight requests finish (bounded by
-   * `server.shutdownTimeout`), then closes the gateway, stops the flows (in-flight deliveries
+   * `server.shutdownTimeout`), then closes the gateway, stops the alert loop (a running
+   * evaluation finishes and queues its notifications), stops the flows (in-flight deliveries
    * finish within `server.shutdownTimeout`, the rest are released), then the systems' pools, the
    * mocks and the store, in that order. Idempotent.
    */
@@ -107,16 +119,21 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
 
     const started = await startMocks(config, loaded.dir, logger, options.anyPort === true)
     cleanups.push(() => started.close())
-    const systems = Systems.fromConfig(config.systems ?? {}, { effectiveBaseUrls: started.effectiveBaseUrls })
+    // The systems, flows and observability also run each alert channel's internal delivery path.
+    const running = loadedWithAlertChannels(loaded)
+    const systems = Systems.fromConfig(running.config.systems ?? {}, { effectiveBaseUrls: started.effectiveBaseUrls })
     cleanups.push(() => systems.close())
     // Subscribed before anything serves, so the first request is counted.
-    const observability = startObservability({ config, store, systems, logger })
+    const observability = startObservability({ config: running.config, store, systems, logger })
     cleanups.push(() => observability.stop())
+    const tracing = startTracing({ telemetry: config.telemetry, logger, version: options.version, spanProcessors: options.spanProcessors })
+    cleanups.push(() => tracing.stop())
 
-    // Every role accepts events; `all` and `worker` also deliver them.
-    const flows = await startFlows({ role, loaded, store, systems, logger })
+    // Every role accepts events; `all` and `worker` also deliver them (alert notifications too).
+    const flows = await startFlows({ role, loaded: running, store, systems, logger })
     cleanups.push(() => flows.stop(shutdownTimeoutMs))
     observability.setQueueStatsProvider(() => flows.flowStats())
+    observability.setAlertOutbox(new FlowsAlertOutbox({ flows, channels: config.channels ?? {}, clock: systemClock }))
     // Compiled before anything listens: a bad route fails the start with nothing exposed.
     const gateway = role === 'worker' ? undefined : await createGateway({ config, configDir: loaded.dir, systems, store, publisher: flows, logger })
     if (gateway) cleanups.push(() => gateway.close())
@@ -165,10 +182,14 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       logger.info({ timeoutMs: shutdownTimeoutMs }, 'shutting down: draining in-flight requests')
       const step = (what: string, fn: () => Promise<unknown>) => fn().catch((err: unknown) => logger.error({ err }, `error closing ${what}`))
       await Promise.all(listeners.map((l) => step('a listener', () => closeWithin(l, shutdownTimeoutMs))))
+      // The alert loop publishes notifications: it stops (finishing a running evaluation) while the publisher is open.
+      await step('the alert loop', () => observability.alerts.stop())
       // No new events arrive: let in-flight deliveries finish (bounded), release the rest.
       await step('the flows', () => flows.stop(shutdownTimeoutMs))
-      // The alert loop writes to the store and may be notifying: stop it before the store closes.
+      // Metrics and health keep counting the deliveries that finish above; now they can go.
       await step('the observability', () => observability.stop())
+      // Every span has ended: flush them (bounded by telemetry.otlp.timeout).
+      await step('the tracing', () => tracing.stop())
       // Nothing calls out any more: close the pools, then the mocks they called, then the store.
       await step('the systems', () => systems.close())
       await step('the mock systems', () => started.close())

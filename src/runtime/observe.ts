@@ -5,8 +5,8 @@
  *
  * Two seams for the flows runtime: {@link Observability.setQueueStatsProvider} (per-flow queue
  * figures: pending, oldest pending age, dead) feeds the queue gauges, the health summary and the
- * queue alerts; {@link Observability.setAlertNotifier} replaces the in-process HTTP notifier
- * with durable delivery.
+ * queue alerts; {@link Observability.setAlertOutbox} gives the alert loop the durable delivery
+ * of notifications, and only then is the loop scheduled.
  */
 import type { Logger } from 'pino'
 import type { RawConfig } from '../config/spec/root.js'
@@ -21,15 +21,12 @@ import {
   longestWindowMs,
   MAX_ALERT_WINDOW_MS,
   namesFromConfig,
-  type AlertNotification,
-  type AlertNotifier,
   type InstalledMetrics,
   type QueueStatsProvider,
 } from '../observe/index.js'
 import type { Store } from '../store/contract.js'
 import type { Systems } from '../systems/index.js'
-import { AlertLoop } from './alert-loop.js'
-import { HttpAlertNotifier } from './alert-notifier.js'
+import { AlertLoop, type AlertOutbox } from './alert-loop.js'
 
 export interface ObservabilityOptions {
   config: Readonly<RawConfig>
@@ -40,15 +37,13 @@ export interface ObservabilityOptions {
   clock?: Clock
   /** This node's name in the alert lease (default: a fresh id per start). */
   nodeId?: string
-  /** Default: {@link HttpAlertNotifier} over the config's channels. */
-  notifier?: AlertNotifier
+  /** Where notifications go. Without it the alert loop is scheduled at {@link Observability.setAlertOutbox}. */
+  outbox?: AlertOutbox
   /**
    * Elect the evaluating node through a store lease. Default: with a PostgreSQL store (several
    * nodes may share it); a SQLite store has one node, which always evaluates.
    */
   useLease?: boolean
-  /** At stop, how long a running evaluation may finish its notifications before they are aborted. Default 5 s. */
-  stopGraceMs?: number
 }
 
 export interface Observability {
@@ -57,9 +52,9 @@ export interface Observability {
   readonly alerts: AlertLoop
   /** Per-flow queue figures for the gauges, the health summary and the queue alerts (flows wiring). */
   setQueueStatsProvider(provider: QueueStatsProvider | undefined): void
-  /** Replaces where notifications go (flows wiring: durable delivery). */
-  setAlertNotifier(notifier: AlertNotifier): void
-  /** Stops the alert loop (waiting for a running evaluation), unsubscribes, closes the notifier. */
+  /** Where notifications go (flows wiring: events on the channels' internal topics); the first call schedules the alert loop. */
+  setAlertOutbox(outbox: AlertOutbox): void
+  /** Stops the alert loop (waiting for a running evaluation) and unsubscribes. */
   stop(): Promise<void>
 }
 
@@ -113,15 +108,20 @@ export function startObservability(options: ObservabilityOptions): Observability
   })
   const unsubscribe = health.subscribe()
 
-  const http = options.notifier === undefined ? new HttpAlertNotifier({ channels: config.channels ?? {}, clock }) : undefined
-  let notifier: AlertNotifier = options.notifier ?? (http as HttpAlertNotifier)
-  // The evaluator keeps the notifier it was built with: hand it one that forwards to the current.
-  const forwarding: AlertNotifier = { notify: (n: AlertNotification) => notifier.notify(n) }
+  // The loop's timer starts once notifications have somewhere to go; a turn run by hand before
+  // that fails if it has notifications (they are offered again), and saves state otherwise.
+  const unwired: AlertOutbox = {
+    async commit(notifications, alongside) {
+      if (notifications.length > 0) throw new SwitchboardError('SB_ERR_ALERT_NOTIFY_FAILED', 'alert notifications cannot be queued yet: the event flows of this node are not running')
+      await store.transaction(alongside)
+    },
+  }
+  let outbox: AlertOutbox = options.outbox ?? unwired
   const alerts = new AlertLoop({
     rules,
     source: health,
     store,
-    notifier: forwarding,
+    outbox: { commit: (notifications, alongside) => outbox.commit(notifications, alongside) },
     clock,
     logger: logger.child({ component: 'alerts' }),
     intervalMs,
@@ -129,8 +129,11 @@ export function startObservability(options: ObservabilityOptions): Observability
     historyMs: durationMs(o.alerts?.history ?? '30d'),
     ...(useLease ? { lease: { name: ALERT_LEASE, owner: options.nodeId ?? newId(), ttlMs: leaseTtlMs } } : {}),
   })
-  alerts.start()
-  if (rules.length > 0) logger.debug({ rules: rules.length, intervalMs, lease: useLease }, 'alert evaluation scheduled')
+  const schedule = () => {
+    alerts.start()
+    if (rules.length > 0) logger.debug({ rules: rules.length, intervalMs, lease: useLease }, 'alert evaluation scheduled')
+  }
+  if (options.outbox) schedule()
 
   let stopping: Promise<void> | undefined
   return {
@@ -141,21 +144,14 @@ export function startObservability(options: ObservabilityOptions): Observability
       metrics.setQueueStatsProvider(provider)
       health.setQueueStatsProvider(provider)
     },
-    setAlertNotifier(next) {
-      notifier = next
+    setAlertOutbox(next) {
+      const first = outbox === unwired
+      outbox = next
+      if (first) schedule()
     },
     stop: () =>
       (stopping ??= (async () => {
-        // A running evaluation may finish (a notification being answered gets recorded as
-        // sent, so the next start does not send it again); a channel that is down does not
-        // hold the shutdown past the grace period: its sends and retries are aborted then.
-        const abort = setTimeout(() => http?.close(), options.stopGraceMs ?? 5_000)
-        try {
-          await alerts.stop()
-        } finally {
-          clearTimeout(abort)
-          http?.close()
-        }
+        await alerts.stop()
         unsubscribe()
         metrics.close()
       })()),

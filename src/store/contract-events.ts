@@ -166,6 +166,13 @@ export interface SettleBase {
   request?: unknown
 }
 
+/** One item of {@link DeliveryRepo.settle}: what {@link DeliveryRepo.complete}, `retry` or `kill` take, with the id. */
+export type DeliverySettle = SettleBase & { id: string } & (
+    | { kind: 'complete'; status: 'delivered' | 'skipped' }
+    | { kind: 'retry'; nextAt: number; consumeAttempt: boolean; errorCode: string; error: string }
+    | { kind: 'kill'; reason: DeadReason; errorCode: string; error: string }
+  )
+
 export interface DeliveryQuery {
   status?: DeliveryStatus | readonly DeliveryStatus[]
   flowId?: string
@@ -218,6 +225,14 @@ export interface DeliveryRepo {
   retry(id: string, o: SettleBase & { nextAt: number; consumeAttempt: boolean; errorCode: string; error: string }): Promise<boolean>
   /** Dead (DLQ). False when `token` no longer holds the lease. */
   kill(id: string, o: SettleBase & { reason: DeadReason; errorCode: string; error: string }): Promise<boolean>
+  /**
+   * {@link DeliveryRepo.complete}, `retry` and `kill` for many claims at once, atomically and in
+   * one round trip: the store bus's group commit settles a whole batch with it. One result per
+   * item, in order; an item whose token no longer holds the lease changes nothing (false) and
+   * records no attempt, without affecting the others — even the same delivery settled in the
+   * same batch by its new holder. At most one item per (delivery, token).
+   */
+  settle(items: readonly DeliverySettle[]): Promise<boolean[]>
   /** Move leases of `ids` held by `token` to `leaseUntil`; returns the ids still held. */
   extend(ids: readonly string[], token: string, leaseUntil: number): Promise<string[]>
   /** Give leases back: pending, due at `now`, attempt not counted. Returns how many were released. */

@@ -110,7 +110,7 @@ describe('admin API: dead-letter queue', () => {
       [{ ids: [] }, 400, 'SB_ERR_ADMIN_BAD_REQUEST'],
       [{ ids: [big], extra: true }, 400, 'SB_ERR_ADMIN_BAD_REQUEST'],
       [{ filter: { flow: 'to-sink', sql: '1=1' } }, 400, 'SB_ERR_ADMIN_BAD_REQUEST'],
-      [{ ids: [big, '0197aaaa-0000-7000-8000-000000000000'] }, 404, 'SB_ERR_STORE_NOT_FOUND'],
+      [{ ids: [big, '0197aaaa-0000-7000-8000-000000000000'] }, 404, 'SB_ERR_ADMIN_NOT_FOUND'],
       [{ ids: [big, small] }, 409, 'SB_ERR_FLOW_DELIVERY_STATE'],
     ]
     for (const path of ['/v1/dlq/replay', '/v1/dlq/discard']) {

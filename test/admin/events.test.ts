@@ -132,7 +132,7 @@ describe('admin API: events', () => {
 
   it('answers 404 for an unknown event or delivery, and 400 for a malformed id', async () => {
     assert.equal((await get('/v1/events/0197aaaa-0000-7000-8000-000000000000')).statusCode, 404)
-    assert.equal((await get('/v1/deliveries/0197aaaa-0000-7000-8000-000000000000')).json().code, 'SB_ERR_STORE_NOT_FOUND')
+    assert.equal((await get('/v1/deliveries/0197aaaa-0000-7000-8000-000000000000')).json().code, 'SB_ERR_ADMIN_NOT_FOUND')
     assert.equal((await get('/v1/deliveries/..%2F..')).statusCode, 400)
   })
 

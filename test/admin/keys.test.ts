@@ -104,7 +104,7 @@ describe('admin API: API keys', () => {
     assert.equal(audit.length, 1)
     assert.equal(audit[0]?.actor, 'admin-api')
 
-    const again = assertProblem(await f.app.inject({ method: 'DELETE', url: `/v1/keys/${created.id}`, headers: auth }), 404, 'SB_ERR_STORE_NOT_FOUND')
+    const again = assertProblem(await f.app.inject({ method: 'DELETE', url: `/v1/keys/${created.id}`, headers: auth }), 404, 'SB_ERR_ADMIN_NOT_FOUND')
     assert.match(String(again.detail), /already revoked/)
     assert.equal((await f.store.audit.list({ action: 'apikey.revoke', target: created.id })).length, 1, 'nothing audited for a refused revoke')
     const counts = (await f.app.inject({ method: 'GET', url: '/v1/consumers', headers: auth })).json().items[0].keys
@@ -112,17 +112,17 @@ describe('admin API: API keys', () => {
   })
 
   it('404 problem for an unknown key id', async () => {
-    assertProblem(await f.app.inject({ method: 'DELETE', url: '/v1/keys/0190a1b2-0000-7000-8000-000000000000', headers: auth }), 404, 'SB_ERR_STORE_NOT_FOUND')
+    assertProblem(await f.app.inject({ method: 'DELETE', url: '/v1/keys/0190a1b2-0000-7000-8000-000000000000', headers: auth }), 404, 'SB_ERR_ADMIN_NOT_FOUND')
   })
 
   it('404 problem for an unknown consumer, and nothing is created or audited', async () => {
     const before = (await f.store.apiKeys.list()).length
     const auditBefore = (await f.store.audit.list({ action: 'apikey.create' })).length
-    const body = assertProblem(await create('nobody', { label: 'x' }), 404, 'SB_ERR_STORE_NOT_FOUND')
+    const body = assertProblem(await create('nobody', { label: 'x' }), 404, 'SB_ERR_ADMIN_NOT_FOUND')
     assert.match(String(body.detail), /consumer "nobody" does not exist/)
     assert.equal((await f.store.apiKeys.list()).length, before)
     assert.equal((await f.store.audit.list({ action: 'apikey.create' })).length, auditBefore)
-    assertProblem(await f.app.inject({ method: 'GET', url: '/v1/keys?consumer=nobody', headers: auth }), 404, 'SB_ERR_STORE_NOT_FOUND')
+    assertProblem(await f.app.inject({ method: 'GET', url: '/v1/keys?consumer=nobody', headers: auth }), 404, 'SB_ERR_ADMIN_NOT_FOUND')
   })
 
   it('401 without the admin token, for every key endpoint, and nothing is created', async () => {

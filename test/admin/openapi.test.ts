@@ -42,6 +42,8 @@ const EXPECTED = [
   'get /v1/dlq/{id}',
   'post /v1/dlq/replay',
   'post /v1/dlq/discard',
+  'get /v1/pollers',
+  'get /v1/pollers/{id}',
 ]
 const PUBLIC = ['get /healthz', 'get /readyz', 'get /openapi.json']
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])

@@ -146,7 +146,7 @@ describe('admin API', () => {
       const id = list.json().items[0].id
       const one = await f.app.inject({ method: 'GET', url: `/v1/config/revisions/${id}`, headers: auth })
       assert.deepEqual(one.json().config, { version: 1, systems: {} })
-      assertProblem(await f.app.inject({ method: 'GET', url: '/v1/config/revisions/999', headers: auth }), 404, 'SB_ERR_STORE_NOT_FOUND')
+      assertProblem(await f.app.inject({ method: 'GET', url: '/v1/config/revisions/999', headers: auth }), 404, 'SB_ERR_ADMIN_NOT_FOUND')
       assertProblem(await f.app.inject({ method: 'GET', url: '/v1/config/revisions/x', headers: auth }), 400, 'SB_ERR_ADMIN_BAD_REQUEST')
     })
 

@@ -104,7 +104,7 @@ describe('switchboard keys, consumers and routes', () => {
     assert.equal(status, 401)
     const again = await run(['keys', 'revoke', created.id], env)
     assert.equal(again.code, 1)
-    assert.match(again.err, /^error: SB_ERR_STORE_NOT_FOUND \(404 Not found\): .*already revoked/)
+    assert.match(again.err, /^error: SB_ERR_ADMIN_NOT_FOUND \(404 Not found\): .*already revoked/)
     const listed = await run(['keys', 'list', '--consumer', 'partner-acme'], env)
     assert.match(listed.out, new RegExp(`${created.id} .* revoked`))
   })
@@ -112,7 +112,7 @@ describe('switchboard keys, consumers and routes', () => {
   it('refuses an unknown consumer (exit 1), missing arguments and path tricks (exit 2), and a missing token (exit 1)', async () => {
     const unknown = await run(['keys', 'create', 'nobody'], env)
     assert.equal(unknown.code, 1)
-    assert.match(unknown.err, /SB_ERR_STORE_NOT_FOUND .*consumer "nobody" does not exist/)
+    assert.match(unknown.err, /SB_ERR_ADMIN_NOT_FOUND .*consumer "nobody" does not exist/)
     assert.equal(unknown.out, '', 'nothing on stdout: a script capturing the key gets nothing')
     assert.equal((await run(['keys', 'create'], env)).code, 2)
     assert.equal((await run(['keys', 'revoke'], env)).code, 2)

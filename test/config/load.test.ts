@@ -16,7 +16,7 @@ export const FULL_ENV = {
   SHOP_KEY: 'shop-key-abc-123',
   JWT_HS_KEY: 'jwt-hs-key-0123456789abcdefghijklmnop',
   SHOP_SECRET: 'whsec_c2hvcC1zZWNyZXQ',
-  SIGNING_SECRET: 'whsec_c2lnbmluZy1zZWNyZXQ',
+  SIGNING_SECRET: 'whsec_c2lnbmluZy1zZWNyZXQ=',
   SLACK_URL: 'https://hooks.slack.example/services/T000/B000/secret-slack-token',
 }
 const FILE_SECRET = 'erp-token-from-file-123'

@@ -193,6 +193,20 @@ export function describeBus(name: string, factory: (opts: { clock: Clock }) => P
       assert.deepEqual(ids(await claim()), [k3])
     })
 
+    it('a key whose head was leased by a claimer that died moves on once the lease expires', async () => {
+      const [head, next] = await enqueue({ key: 'k' }, { key: 'k' })
+      const [dead] = await claim(10, { leaseMs: 1000 })
+      assert.equal(dead?.delivery.id, head, 'the head is claimed; its successor waits')
+      // The claimer dies: no settle, no extend.
+      clock.advance(999)
+      assert.deepEqual(await claim(), [], 'the head is still leased, the key still blocked')
+      clock.advance(1)
+      const [again] = await claim()
+      assert.equal(again?.delivery.id, head, 'the head comes back first, not its successor')
+      await h.bus.ack(again as Claim, { status: 'delivered' })
+      assert.deepEqual(ids(await claim()), [next])
+    })
+
     it('keys are per flow: the same key in two flows does not block across them', async () => {
       const [a, b] = await enqueue({ key: 'k', flow: 'f1' }, { key: 'k', flow: 'f2' })
       assert.deepEqual(ids(await claim()).sort(), [a, b].sort())

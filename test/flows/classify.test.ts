@@ -97,6 +97,12 @@ describe('classifyAttempt: errors', () => {
     assert.equal((v as { delayMs: number }).delayMs, 1000)
   })
 
+  it('an expression that ran out of time is retried (attempt spent), and dead only when attempts run out', () => {
+    const timeout = new SwitchboardError('SB_ERR_FLOW_EXPRESSION_TIMEOUT', 'flows[0].transform: Evaluation timeout')
+    assert.deepEqual(error(timeout), { kind: 'retry', delayMs: 1000, code: 'SB_ERR_FLOW_EXPRESSION_TIMEOUT', message: 'flows[0].transform: Evaluation timeout' })
+    assert.equal((error(timeout, { attempt: 5 }) as { reason?: string }).reason, 'attempts')
+  })
+
   it('non-retryable errors are dead at once with their code', () => {
     const v = error(new NonRetryableError('SB_ERR_FLOW_EXPRESSION', 'flows[0].transform: boom'))
     assert.deepEqual(v, { kind: 'dead', reason: 'non-retryable', code: 'SB_ERR_FLOW_EXPRESSION', message: 'flows[0].transform: boom' })

@@ -17,6 +17,7 @@ import { Pool } from 'undici'
 import { openStore } from '../../src/store/open.js'
 import { requireService } from '../helpers/services.js'
 import { createTestDatabase, type TestDatabase } from '../store/pg-database.js'
+import { describeUndelivered } from './helpers/crash-diagnostics.js'
 import { startSink, type Sink } from './helpers/sink.js'
 
 const HUB = fileURLToPath(new URL('./fixtures/crash-hub.ts', import.meta.url))
@@ -112,7 +113,7 @@ function crashSuite(name: string, storeUrl: () => Promise<string>, crashes: numb
         const ok = deliveredOk()
         const missing = [...accepted].filter((n) => !ok.has(n))
         if (missing.length === 0) break
-        assert.ok(Date.now() < deadline, `undelivered: ${missing.slice(0, 10).join(', ')}`)
+        if (Date.now() >= deadline) assert.fail(`undelivered after 120 s:\n${await describeUndelivered(url, sink, missing.slice(0, 20))}`)
         await sleep(100)
       }
       // Drain what was committed without a 202 too, so nothing is left in flight at the stop.

@@ -58,7 +58,7 @@ describe('route compilation errors', () => {
       { id: 'r1', get: '/a', proxy: { system: 'erp' } },
       { id: 'r2', get: '/a', proxy: { system: 'erp' } },
     ])
-    assert.match(paths.message, /route "r2": cannot register GET \/a/)
+    assert.match(paths.message, /route "r2": GET \/a is also route "r1"; when routes share a method and path, each needs a distinct `version`/)
   })
 
   it('names the missing OpenAPI operation', async () => {

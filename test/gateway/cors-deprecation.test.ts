@@ -77,8 +77,9 @@ describe('CORS and deprecation', () => {
 
   it('does not treat a plain OPTIONS request as a preflight', async () => {
     const res = await t.gateway.app.inject({ method: 'OPTIONS', url: '/items/1' })
-    assert.equal(res.statusCode, 404)
-    assert.equal(res.json().code, 'SB_ERR_GATEWAY_NO_ROUTE')
+    assert.equal(res.statusCode, 405)
+    assert.equal(res.json().code, 'SB_ERR_GATEWAY_METHOD_NOT_ALLOWED')
+    assert.equal(res.headers.allow, 'GET, PUT')
   })
 
   it('decorates actual responses, problems included, for an allowed origin only', async () => {

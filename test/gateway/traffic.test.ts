@@ -19,6 +19,7 @@ describe('rate limits', () => {
           { id: 'per-consumer', get: '/mine', auth: 'apiKey', rateLimit: { perSecond: 1, burst: 1 }, proxy: { system: 'erp' } },
           { id: 'c1', get: '/c1', auth: 'apiKey', proxy: { system: 'erp' } },
           { id: 'c2', get: '/c2', auth: 'apiKey', proxy: { system: 'erp' } },
+          { id: 'slow-refill', get: '/slow-refill', rateLimit: { perMinute: 6, burst: 3, by: 'route' }, proxy: { system: 'erp' } },
         ],
       },
       { systems: { erp: up.url }, clock },
@@ -70,6 +71,35 @@ describe('rate limits', () => {
     assert.equal(res.headers['retry-after'], '60')
     assert.equal((await t.gateway.app.inject({ url: '/c2', headers: { 'x-api-key': keys.a as string } })).statusCode, 200)
   })
+
+  it('answers a refusal with RateLimit-Reset equal to Retry-After (when a request may pass again)', async () => {
+    // 3 tokens refilling one per 10 s: the bucket is full again after 30 s, but the next request
+    // may pass after 10 s, and both headers of the 429 say 10.
+    for (let i = 0; i < 3; i++) assert.equal((await t.gateway.app.inject({ url: '/slow-refill' })).statusCode, 200)
+    const refused = await t.gateway.app.inject({ url: '/slow-refill' })
+    assert.equal(refused.statusCode, 429)
+    assert.equal(refused.headers['retry-after'], '10')
+    assert.equal(refused.headers['ratelimit-reset'], refused.headers['retry-after'])
+    assert.equal(refused.headers['ratelimit-limit'], '3')
+    assert.equal(refused.headers['ratelimit-remaining'], '0')
+    clock.advance(9_000)
+    assert.equal((await t.gateway.app.inject({ url: '/slow-refill' })).statusCode, 429)
+    clock.advance(1_000)
+    assert.equal((await t.gateway.app.inject({ url: '/slow-refill' })).statusCode, 200)
+  })
+
+  it('reports the limit that refused when the route’s bucket is tighter but the consumer’s refuses', async () => {
+    clock.advance(60_000)
+    const h = { 'x-api-key': keys.slow as string }
+    assert.equal((await t.gateway.app.inject({ url: '/mine', headers: h })).statusCode, 200)
+    clock.advance(1_000)
+    // The route's bucket (1/s) allows and is left empty; the consumer's (1/min) refuses.
+    const refused = await t.gateway.app.inject({ url: '/mine', headers: h })
+    assert.equal(refused.statusCode, 429)
+    assert.equal(refused.headers['retry-after'], '59')
+    assert.equal(refused.headers['ratelimit-reset'], refused.headers['retry-after'])
+    assert.equal(refused.headers['ratelimit-remaining'], '0')
+  })
 })
 
 describe('quotas', () => {
@@ -107,6 +137,9 @@ describe('quotas', () => {
     assert.equal(refused.statusCode, 429)
     assert.equal(refused.json().code, 'SB_ERR_GATEWAY_QUOTA_EXCEEDED')
     assert.equal(refused.headers['retry-after'], String(2 * 3600))
+    assert.equal(refused.headers['ratelimit-reset'], refused.headers['retry-after'])
+    assert.equal(refused.headers['ratelimit-limit'], '2')
+    assert.equal(refused.headers['ratelimit-remaining'], '0')
     assert.equal(up.hits.length, 2)
 
     // Restart: a new gateway and store on the same SQLite file.

@@ -44,7 +44,7 @@ interface Recorded {
   ended: boolean
 }
 
-/** A recording tracer standing in for the SDK (not installed) with its in-memory exporter. */
+/** A recording tracer: the helpers' span shapes without the SDK (which trace-subscriber.test.ts and test/runtime/tracing.test.ts use). */
 class RecordingTracer implements Tracer {
   readonly spans: Recorded[] = []
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = ROOT_CONTEXT): Span {
@@ -146,7 +146,7 @@ describe('spans of an event’s life', () => {
     const stored: string | undefined = pub.carrier?.traceparent
     const attempts = [1, 2, 3].map((attempt) => {
       const d = startDeliverySpan({ carrier: stored, flow: 'to-invoice', system: 'invoicing', eventId: 'evt-1', deliveryId: 'dlv-1', attempt }, tracer)
-      endDeliverySpan(d.span, attempt < 3 ? { outcome: 'retried', statusCode: 503, errorCode: 'SB_ERR_FLOW_TARGET_STATUS' } : { outcome: 'delivered', statusCode: 201, errorCode: null })
+      endDeliverySpan(d.span, attempt < 3 ? { outcome: 'retry', statusCode: 503, errorCode: 'SB_ERR_FLOW_TARGET_STATUS' } : { outcome: 'delivered', statusCode: 201, errorCode: null })
       return d
     })
 

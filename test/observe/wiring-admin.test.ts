@@ -170,7 +170,12 @@ describe('admin API: /v1/alerts', () => {
   const sent: AlertNotification[] = []
   before(async () => {
     n = await node('observe: { alerts: { startDelay: 1h } }', true, false)
-    n.obs?.setAlertNotifier({ notify: async (x) => void sent.push(x) })
+    n.obs?.setAlertOutbox({
+      commit: async (notifications, alongside) => {
+        await n.store.transaction(alongside)
+        sent.push(...notifications)
+      },
+    })
   })
   after(() => n.close())
 

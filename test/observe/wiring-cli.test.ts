@@ -5,7 +5,6 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import type { AlertNotification } from '../../src/observe/index.js'
 import { startHub, type Hub } from '../../src/runtime/hub.js'
 import { runCli } from '../cli/run.js'
 import { memoryLogger, tempConfig, type TempConfig } from '../runtime/helpers.js'
@@ -36,7 +35,12 @@ describe('switchboard status and alerts', () => {
   let cfg: TempConfig
   let hub: Hub
   let env: Record<string, string>
-  const sent: AlertNotification[] = []
+  /** The notifications queued on channel `ops`'s internal topic, as [alert, status]. */
+  const queued = async () =>
+    (await hub.store.events.list({ topic: 'switchboard.alerts.ops' })).map((e) => {
+      const data = (e.body as { data: { alert: string; status: string } }).data
+      return [data.alert, data.status]
+    })
   const requests = (statusClass: '2xx' | '5xx', n: number) => {
     for (let i = 0; i < n; i++) hub.observability.health.recordGatewayRequest({ route: 'get-order', method: 'GET', statusClass, consumer: 'anonymous', durationMs: 4 })
   }
@@ -44,7 +48,6 @@ describe('switchboard status and alerts', () => {
   before(async () => {
     cfg = await tempConfig(CONFIG)
     hub = await startHub({ configFile: cfg.file, env: {}, logger: memoryLogger().logger })
-    hub.observability.setAlertNotifier({ notify: async (n) => void sent.push(n) })
     env = { SWITCHBOARD_URL: hub.adminUrl, SWITCHBOARD_ADMIN_TOKEN: TOKEN }
     assert.equal((await fetch(`${hub.gatewayUrl}/v1/orders/1`)).status, 200)
   })
@@ -93,7 +96,7 @@ describe('switchboard status and alerts', () => {
     assert.match(before.out, /^orders-5xx +inactive +critical +routeErrorRate +- +- +ops$/m)
 
     await hub.observability.alerts.tick()
-    assert.deepEqual(sent.map((n) => [n.alert, n.status]), [['orders-5xx', 'firing']])
+    assert.deepEqual(await queued(), [['orders-5xx', 'firing']])
     const list = await runCli(['alerts', 'list'], env)
     assert.equal(list.code, 0, list.err)
     assert.match(list.out, /^orders-5xx +firing +critical +routeErrorRate +- +1 firing +ops$/m)

@@ -41,30 +41,61 @@ export async function flakySystem(): Promise<FlakySystem> {
 }
 
 export interface Received {
+  path: string
   headers: IncomingHttpHeaders
+  /** The raw body (signatures are over these bytes). */
+  text: string
   body: { type: string; data: { id: string; key: string; status: string; alert: string; summary: string } }
+  /** What the receiver answered. */
+  answered: number
 }
 
 export interface Receiver {
   url: string
+  /** Every request, whatever it was answered. */
   received: Received[]
+  /** The requests answered 2xx: the notifications the channel took. */
+  accepted(): Received[]
+  /** Status answered to the next requests (default 204). */
+  status: number
+  /** Stop listening: connections to the channel are refused until {@link Receiver.up}. */
+  down(): Promise<void>
+  /** Listen again, on the same port. */
+  up(): Promise<void>
   close(): Promise<void>
 }
 
-/** An alert channel: records every JSON POST and answers 204. */
+/** An alert channel: records every POST (JSON, or text when it is not JSON) and answers `status`. */
 export async function receiver(): Promise<Receiver> {
   const received: Received[] = []
+  const state = { status: 204 }
   const server = createServer((req, res) => {
     let text = ''
     req.on('data', (c: Buffer) => (text += c.toString()))
     req.on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(text) as Received['body'] })
-      res.statusCode = 204
+      let body: Received['body']
+      try {
+        body = JSON.parse(text) as Received['body']
+      } catch {
+        body = text as unknown as Received['body']
+      }
+      received.push({ path: req.url ?? '', headers: req.headers, text, body, answered: state.status })
+      res.statusCode = state.status
       res.end()
     })
   })
   const url = await listen(server)
-  return { url, received, close: () => shut(server) }
+  const port = Number(new URL(url).port)
+  return Object.assign(state, {
+    url,
+    received,
+    accepted: () => received.filter((r) => r.answered >= 200 && r.answered < 300),
+    down: () => shut(server),
+    up: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: async () => {
+      if (server.listening) await shut(server)
+    },
+  })
 }
 
 /** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs`. */

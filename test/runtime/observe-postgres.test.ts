@@ -35,7 +35,12 @@ describe('alert evaluation on a shared PostgreSQL store', { skip: await requireS
     await store.migrate()
     const obs = startObservability({ config: CONFIG, store, logger: memoryLogger().logger, nodeId: name })
     obs.setQueueStatsProvider(figures)
-    obs.setAlertNotifier({ notify: async (n) => void sent.push([name, n.status]) })
+    obs.setAlertOutbox({
+      commit: async (notifications, alongside) => {
+        await store.transaction(alongside)
+        for (const n of notifications) sent.push([name, n.status])
+      },
+    })
     return obs
   }
 

@@ -1,7 +1,8 @@
 /**
- * The alert loop on a real store with a manual clock: fires once after `for`, saves state and
- * history, survives a restart without notifying again, keeps unsaved transitions until the
- * store takes them, and elects one evaluating node through the store lease (fenced writes).
+ * The alert loop on a real store with a manual clock: fires once after `for`, saves state,
+ * history and notifications in one commit, survives a restart without notifying again, starts
+ * a turn the store could not take again from the saved state, and elects one evaluating node
+ * through the store lease (fenced writes).
  * Plus `startObservability`'s checks of the `observe:` block and its seams.
  */
 import { describe, it, beforeEach, afterEach } from 'node:test'
@@ -12,10 +13,10 @@ import { join } from 'node:path'
 import type { RawConfig } from '../../src/config/spec/root.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { isSwitchboardError } from '../../src/core/errors.js'
-import { compileAlerts, HealthTracker, type AlertInstanceState, type AlertNotification, type AlertNotifier } from '../../src/observe/index.js'
+import { compileAlerts, HealthTracker, type AlertInstanceState, type AlertNotification } from '../../src/observe/index.js'
 import { AlertLoop, transitions } from '../../src/runtime/alert-loop.js'
 import { startObservability } from '../../src/runtime/observe.js'
-import type { Store } from '../../src/store/contract.js'
+import type { Store, StoreTx } from '../../src/store/contract.js'
 import { openStore } from '../../src/store/open.js'
 import { memoryLogger } from './helpers.js'
 
@@ -27,14 +28,17 @@ const CONFIG = {
   alerts: [{ id: 'erp-down', when: { circuitOpen: { system: 'erp' } }, for: '1m', severity: 'critical', channels: ['ops'] }],
 } as unknown as RawConfig
 
-class Recorder implements AlertNotifier {
+/** An outbox committing on the loop's store, recording what it committed. */
+class Recorder {
   readonly sent: AlertNotification[] = []
+  /** Refuse commits that carry notifications (a turn with nothing to send still saves). */
   failing = false
-  onNotify: (() => Promise<void>) | undefined
-  async notify(n: AlertNotification): Promise<void> {
-    await this.onNotify?.()
-    if (this.failing) throw new Error('channel down')
-    this.sent.push(n)
+  onCommit: (() => Promise<void>) | undefined
+  async commit(store: Store, notifications: readonly AlertNotification[], alongside: (tx: StoreTx) => Promise<void>): Promise<void> {
+    await this.onCommit?.()
+    if (this.failing && notifications.length > 0) throw new Error('notifications refused')
+    await store.transaction(alongside)
+    this.sent.push(...notifications)
   }
 }
 
@@ -47,12 +51,13 @@ describe('alert loop', () => {
   let clock: ManualClock
   const loops: AlertLoop[] = []
 
-  const loop = (health: HealthTracker, notifier: AlertNotifier, opts: { owner?: string; s?: Store } = {}) => {
+  const loop = (health: HealthTracker, rec: Recorder, opts: { owner?: string; s?: Store } = {}) => {
+    const s = opts.s ?? store
     const l = new AlertLoop({
       rules: compileAlerts(CONFIG),
       source: health,
-      store: opts.s ?? store,
-      notifier,
+      store: s,
+      outbox: { commit: (notifications, alongside) => rec.commit(s, notifications, alongside) },
       clock,
       logger: memoryLogger().logger,
       intervalMs: 1000,
@@ -153,7 +158,7 @@ describe('alert loop', () => {
     assert.deepEqual(rec.sent.map((n) => n.status), ['firing', 'resolved'])
   })
 
-  it('a notification the channel refused is offered again; the transition is recorded once', async () => {
+  it('a notification that could not be committed is offered again from the saved state; the transition is recorded once', async () => {
     const health = tracker()
     const rec = new Recorder()
     rec.failing = true
@@ -161,17 +166,22 @@ describe('alert loop', () => {
     open(health, clock.now())
     await l.tick()
     clock.advance(60_000)
-    await l.tick()
+    assert.deepEqual(await l.tick(), [])
+    assert.match(l.status().lastError ?? '', /notifications refused/)
     await l.tick()
     assert.equal(rec.sent.length, 0)
-    assert.equal((await store.alerts.instances())[0]?.notified, 'none')
+    const saved = await store.alerts.instances()
+    assert.deepEqual(saved.map((i) => [i.state, i.notified]), [['pending', 'none']], 'the firing state was not saved without its notification')
+    assert.deepEqual(await store.alerts.history(), [])
     rec.failing = false
-    await l.tick()
+    assert.deepEqual((await l.tick()).map((n) => n.status), ['firing'])
     assert.deepEqual(rec.sent.map((n) => n.status), ['firing'])
+    assert.equal(rec.sent[0]?.activeSince, new Date(saved[0]?.activeSince ?? 0).toISOString(), 'the same episode, so the same notification id')
     assert.deepEqual((await store.alerts.history()).map((e) => e.status), ['firing'])
+    assert.equal((await store.alerts.instances())[0]?.notified, 'firing')
   })
 
-  it('keeps transitions the store could not take and saves them at the next evaluation', async () => {
+  it('a turn the store could not take is forgotten: nothing was sent, and the next one commits it once', async () => {
     const health = tracker()
     const rec = new Recorder()
     let failNext = false
@@ -191,11 +201,12 @@ describe('alert loop', () => {
     clock.advance(60_000)
     failNext = true
     assert.deepEqual(await l.tick(), [], 'a failed turn reports nothing…')
-    assert.equal(rec.sent.length, 1, '…but the notification went out')
+    assert.equal(rec.sent.length, 0, '…and queued nothing')
     assert.match(l.status().lastError ?? '', /store hiccup/)
     assert.deepEqual(await store.alerts.history(), [])
     await l.tick()
     assert.equal(l.status().lastError, null)
+    assert.deepEqual(rec.sent.map((n) => n.status), ['firing'])
     assert.deepEqual((await store.alerts.history()).map((e) => e.status), ['firing'])
     assert.equal((await store.alerts.instances())[0]?.notified, 'firing')
   })
@@ -251,9 +262,9 @@ describe('alert loop', () => {
     open(hA, openedAt)
     await a.tick()
     clock.advance(60_000)
-    // While node-a notifies, it stalls past its TTL and node-b (circuit closed there) takes over.
-    recA.onNotify = async () => {
-      recA.onNotify = undefined
+    // Before node-a commits, it stalls past its TTL and node-b (circuit closed there) takes over.
+    recA.onCommit = async () => {
+      recA.onCommit = undefined
       clock.advance(30_001)
       await b.tick()
     }
@@ -266,6 +277,7 @@ describe('alert loop', () => {
       'the store holds node-b’s view',
     )
     assert.equal((await store.leases.get('alerts'))?.owner, 'node-b')
+    assert.equal(recA.sent.length, 0, 'node-a’s notification was rolled back with its state')
   })
 })
 
@@ -340,7 +352,7 @@ describe('startObservability', () => {
       assert.equal(summary.flows.find((f) => f.flow === 'f')?.dlqDepth, 2)
       assert.equal(summary.status, 'degraded')
       const rec = new Recorder()
-      obs.setAlertNotifier(rec)
+      obs.setAlertOutbox({ commit: (notifications, alongside) => rec.commit(store, notifications, alongside) })
       await obs.alerts.tick()
       assert.deepEqual(rec.sent.map((n) => [n.alert, n.subject.name, n.status]), [['dlq', 'f', 'firing']])
     } finally {

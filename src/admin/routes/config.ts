@@ -67,7 +67,7 @@ export const registerConfigRoutes: AdminRouteModule = (app, deps) => {
     },
     async (req) => {
       const r = await deps.store.revisions.get(req.params.id)
-      if (!r) throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `revision ${req.params.id} does not exist`)
+      if (!r) throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `revision ${req.params.id} does not exist`)
       return { ...r, createdAt: iso(r.createdAt), config: r.config as Record<string, unknown> }
     },
   )

@@ -47,12 +47,12 @@ export const registerDeliveryRoutes: AdminRouteModule = (app, deps) => {
         summary: 'One delivery with its event, its last request and every attempt',
         tags: ['deliveries'],
         params: DeliveryIdParam,
-        response: { 200: DeliveryDetailView, 404: { ...ProblemSchema, description: 'No such delivery (SB_ERR_STORE_NOT_FOUND).' } },
+        response: { 200: DeliveryDetailView, 404: { ...ProblemSchema, description: 'No such delivery (SB_ERR_ADMIN_NOT_FOUND).' } },
       },
     },
     async (req) => {
       const detail = await flowsOf(deps).deliveries.show(req.params.id)
-      if (!detail) throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `no delivery ${JSON.stringify(req.params.id)}`)
+      if (!detail) throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `no delivery ${JSON.stringify(req.params.id)}`)
       return detailView(detail)
     },
   )

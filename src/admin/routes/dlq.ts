@@ -49,7 +49,7 @@ const Report = Type.Object({
 
 const SelectionErrors = {
   400: { ...ProblemSchema, description: 'Neither or both of `ids` and `filter` (SB_ERR_ADMIN_BAD_REQUEST).' },
-  404: { ...ProblemSchema, description: 'An id is unknown (SB_ERR_STORE_NOT_FOUND); nothing changed.' },
+  404: { ...ProblemSchema, description: 'An id is unknown (SB_ERR_ADMIN_NOT_FOUND); nothing changed.' },
   409: { ...ProblemSchema, description: 'An id is not dead (SB_ERR_FLOW_DELIVERY_STATE); nothing changed.' },
 }
 
@@ -113,15 +113,15 @@ export const registerDlqRoutes: AdminRouteModule = (app, deps) => {
         summary: 'One dead delivery with its event, its last request and every attempt',
         tags: ['dlq'],
         params: DeliveryIdParam,
-        response: { 200: DeliveryDetailView, 404: { ...ProblemSchema, description: 'No such delivery, or it is not dead (SB_ERR_STORE_NOT_FOUND).' } },
+        response: { 200: DeliveryDetailView, 404: { ...ProblemSchema, description: 'No such delivery, or it is not dead (SB_ERR_ADMIN_NOT_FOUND).' } },
       },
     },
     async (req) => {
       const id = req.params.id
       const detail = await flowsOf(deps).dlq.show(id)
-      if (!detail) throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `no delivery ${JSON.stringify(id)}`)
+      if (!detail) throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `no delivery ${JSON.stringify(id)}`)
       if (detail.delivery.status !== 'dead') {
-        throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `delivery ${id} is ${detail.delivery.status}, not in the dead-letter queue (GET /v1/deliveries/${id} shows it)`)
+        throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `delivery ${id} is ${detail.delivery.status}, not in the dead-letter queue (GET /v1/deliveries/${id} shows it)`)
       }
       return detailView(detail)
     },

@@ -98,14 +98,14 @@ export const registerEventRoutes: AdminRouteModule = (app, deps) => {
         params: EventParams,
         response: {
           200: Type.Object({ event: EventView, deliveries: Type.Array(DeliveryView, { description: 'Newest first.' }) }),
-          404: { ...ProblemSchema, description: 'No such event, or it was pruned (SB_ERR_STORE_NOT_FOUND).' },
+          404: { ...ProblemSchema, description: 'No such event, or it was pruned (SB_ERR_ADMIN_NOT_FOUND).' },
         },
       },
     },
     async (req) => {
       const flows = flowsOf(deps)
       const event = await flows.events.show(req.params.id)
-      if (!event) throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `no event ${JSON.stringify(req.params.id)} (unknown, or pruned after retention)`)
+      if (!event) throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `no event ${JSON.stringify(req.params.id)} (unknown, or pruned after retention)`)
       const deliveries = await flows.deliveries.list({ eventId: event.id, limit: 1000 })
       return { event: eventView(event), deliveries: deliveries.map(deliveryView) }
     },

@@ -13,6 +13,7 @@ import { registerEventRoutes } from './events.js'
 import { registerHealthRoutes } from './health.js'
 import { registerKeyRoutes } from './keys.js'
 import { registerMetricsRoutes } from './metrics.js'
+import { registerPollerRoutes } from './pollers.js'
 import { registerRouteRoutes } from './routes.js'
 import { registerSystemRoutes } from './systems.js'
 
@@ -29,4 +30,5 @@ export const ADMIN_ROUTE_MODULES: readonly AdminRouteModule[] = [
   registerEventRoutes,
   registerDeliveryRoutes,
   registerDlqRoutes,
+  registerPollerRoutes,
 ]

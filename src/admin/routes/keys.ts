@@ -57,7 +57,7 @@ function view(k: ApiKeyRecord) {
 }
 
 async function requireConsumer(deps: AdminDeps, name: string): Promise<void> {
-  if (!(await deps.store.consumers.get(name))) throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `consumer "${name}" does not exist`)
+  if (!(await deps.store.consumers.get(name))) throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `consumer "${name}" does not exist`)
 }
 
 export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
@@ -70,7 +70,7 @@ export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
         params: NameParam,
         body: CreateKeyBody,
         bodyOptional: true,
-        response: { 201: CreatedKey, 404: { ...ProblemSchema, description: 'No such consumer (SB_ERR_STORE_NOT_FOUND).' } },
+        response: { 201: CreatedKey, 404: { ...ProblemSchema, description: 'No such consumer (SB_ERR_ADMIN_NOT_FOUND).' } },
       },
     },
     async (req, reply) => {
@@ -89,7 +89,7 @@ export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
         summary: 'API keys (never the keys themselves), newest first, revoked ones included',
         tags: ['keys'],
         querystring: KeysQuery,
-        response: { 200: ListOf(ApiKeyView), 404: { ...ProblemSchema, description: 'No such consumer (SB_ERR_STORE_NOT_FOUND).' } },
+        response: { 200: ListOf(ApiKeyView), 404: { ...ProblemSchema, description: 'No such consumer (SB_ERR_ADMIN_NOT_FOUND).' } },
       },
     },
     async (req) => {
@@ -108,13 +108,13 @@ export const registerKeyRoutes: AdminRouteModule = (app, deps) => {
         params: KeyParams,
         response: {
           204: Type.Null({ description: 'Revoked.' }),
-          404: { ...ProblemSchema, description: 'No active key with this id: unknown, or already revoked (SB_ERR_STORE_NOT_FOUND).' },
+          404: { ...ProblemSchema, description: 'No active key with this id: unknown, or already revoked (SB_ERR_ADMIN_NOT_FOUND).' },
         },
       },
     },
     async (req, reply) => {
       if (!(await revokeApiKey(deps.store, req.params.id, { actor: ADMIN_ACTOR }))) {
-        throw new SwitchboardError('SB_ERR_STORE_NOT_FOUND', `no active API key with id "${req.params.id}" (unknown or already revoked)`)
+        throw new SwitchboardError('SB_ERR_ADMIN_NOT_FOUND', `no active API key with id "${req.params.id}" (unknown or already revoked)`)
       }
       await deps.onKeyRevoked?.(req.params.id).catch((err: unknown) => req.log.warn({ err }, 'could not refresh the gateway’s revoked keys at once'))
       return reply.code(204).send()

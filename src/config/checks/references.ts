@@ -1,10 +1,11 @@
 /** Names that must refer to something declared: systems, topics, consumers, channels, ids. */
 import { isRecord, type Segment } from '../paths.js'
+import { alertChannelPath } from '../reserved.js'
 import { closest, listNames } from '../suggest.js'
 import { entries, list, rec, type CheckContext } from './context.js'
 
 export function checkReferences(ctx: CheckContext): void {
-  const refs: Array<{ kind: Kind; name: unknown; path: Segment[] }> = []
+  const refs: Array<{ kind: Kind; name: unknown; path: Segment[]; alertSubject?: true }> = []
   for (const [i, route] of entries(ctx, 'routes')) {
     refs.push({ kind: 'system', name: rec(route.proxy).system, path: ['routes', i, 'proxy', 'system'] })
     refs.push({ kind: 'topic', name: rec(route.publish).topic, path: ['routes', i, 'publish', 'topic'] })
@@ -29,16 +30,18 @@ export function checkReferences(ctx: CheckContext): void {
     list(alert.channels).forEach((name, j) => refs.push({ kind: 'channel', name, path: ['alerts', i, 'channels', j] }))
     for (const [condition, body] of Object.entries(rec(alert.when))) {
       for (const kind of ['flow', 'system', 'route', 'poller'] as const) {
-        refs.push({ kind, name: rec(body)[kind], path: ['alerts', i, 'when', condition, kind] })
+        refs.push({ kind, name: rec(body)[kind], path: ['alerts', i, 'when', condition, kind], alertSubject: true })
       }
     }
   }
 
-  for (const { kind, name, path } of refs) {
+  // An alert may watch the delivery path of a channel (its internal flow and system).
+  const channelPaths = Object.keys(rec(ctx.config.channels)).map(alertChannelPath)
+  for (const { kind, name, path, alertSubject } of refs) {
     const known = declared(ctx, kind)
     // A block that is itself malformed was reported by the schema; do not pile on.
     if (typeof name !== 'string' || known === undefined) continue
-    if (known.includes(name)) continue
+    if (known.includes(name) || (alertSubject && (kind === 'flow' || kind === 'system') && channelPaths.includes(name))) continue
     const guess = closest(name, known)
     const hint = guess ? `did you mean "${guess}"? ` : ''
     const message =

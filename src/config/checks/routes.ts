@@ -1,7 +1,7 @@
 /**
  * Route shape rules the schema cannot express: exactly one method key, exactly one action, a
- * well-formed path, no two routes answering the same request, and proxy paths that only use
- * parameters the route defines.
+ * well-formed path, no two routes answering the same request (unless they are distinct
+ * versions of one endpoint), and proxy paths that only use parameters the route defines.
  */
 import { HTTP_METHODS } from '../spec/common.js'
 import { formatPath, type Segment } from '../paths.js'
@@ -10,7 +10,7 @@ import { entries, rec, str, type CheckContext } from './context.js'
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/
 
 export function checkRoutes(ctx: CheckContext): void {
-  const seen = new Map<string, { index: number; label: string }>()
+  const seen = new Map<string, Placed[]>()
   for (const [i, route] of entries(ctx, 'routes')) {
     const at: Segment[] = ['routes', i]
     const methods = HTTP_METHODS.filter((m) => route[m] !== undefined)
@@ -39,18 +39,49 @@ export function checkRoutes(ctx: CheckContext): void {
       }
     }
 
-    // Parameter names do not matter to the router: /a/:id and /a/:x answer the same requests.
-    const host = str(route.host)?.toLowerCase() ?? '*'
-    const shape = path.split('/').map((s) => (PARAM.test(s) ? ':' : s)).join('/')
-    const key = `${method.toUpperCase()} ${host} ${shape}`
-    const label = `${method.toUpperCase()} ${path}${host === '*' ? '' : ` (host ${host})`}`
-    const earlier = seen.get(key)
-    if (earlier) {
-      ctx.report({ path: [...at, method], message: `${label} conflicts with ${formatPath(['routes', earlier.index])}: ${earlier.label}` })
-    } else {
-      seen.set(key, { index: i, label })
-    }
+    checkOverlap(ctx, seen, { index: i, method, path, host: str(route.host)?.toLowerCase() ?? '*', version: str(route.version) }, at)
   }
+}
+
+interface Placed {
+  index: number
+  method: string
+  path: string
+  host: string
+  version: string | undefined
+}
+
+/**
+ * No two routes may answer the same request: same method, host and path shape (parameter names
+ * do not matter to the router: /a/:id and /a/:x answer the same requests) — unless every one of
+ * them has a distinct `version`, which the gateway then selects by header. Versions of one
+ * endpoint share the exact path, so `:name` parameters mean the same in each.
+ */
+function checkOverlap(ctx: CheckContext, seen: Map<string, Placed[]>, r: Placed, at: Segment[]): void {
+  const shape = r.path.split('/').map((s) => (PARAM.test(s) ? ':' : s)).join('/')
+  const key = `${r.method.toUpperCase()} ${r.host} ${shape}`
+  const label = (p: Placed): string => `${p.method.toUpperCase()} ${p.path}${p.host === '*' ? '' : ` (host ${p.host})`}${p.version === undefined ? '' : ` version ${p.version}`}`
+  const group = seen.get(key)
+  if (group === undefined) {
+    seen.set(key, [r])
+    return
+  }
+  const earlier = group[0] as Placed
+  if (r.version === undefined || earlier.version === undefined) {
+    const hint = r.version === earlier.version ? ' (give each a distinct `version` to serve both)' : ' (when routes share a method and path, each needs a distinct `version`)'
+    ctx.report({ path: [...at, r.method], message: `${label(r)} conflicts with ${formatPath(['routes', earlier.index])}: ${label(earlier)}${hint}` })
+    return
+  }
+  const same = group.find((p) => p.version === r.version)
+  if (same !== undefined) {
+    ctx.report({ path: [...at, 'version'], message: `duplicate version: ${label(r)} is also ${formatPath(['routes', same.index])}` })
+    return
+  }
+  if (r.path !== earlier.path) {
+    ctx.report({ path: [...at, r.method], message: `versions of one endpoint must use the same path: ${label(r)} vs ${formatPath(['routes', earlier.index])}: ${label(earlier)}` })
+    return
+  }
+  group.push(r)
 }
 
 /** Validates a route path template; returns its parameter names, or undefined when malformed. */

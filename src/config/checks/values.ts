@@ -19,6 +19,9 @@ export function checkValues(ctx: CheckContext): void {
     }
     checkRetry(ctx, system.retry, [...at, 'retry'])
   }
+  for (const [name, channel] of Object.entries(rec(ctx.config.channels))) {
+    for (const kind of ['webhook', 'slack']) checkRetry(ctx, rec(rec(channel)[kind]).retry, ['channels', name, kind, 'retry'])
+  }
   for (const [name, consumer] of Object.entries(rec(ctx.config.consumers))) checkRateLimit(ctx, rec(consumer).rateLimit, ['consumers', name, 'rateLimit'])
   for (const [i, flow] of entries(ctx, 'flows')) checkRetry(ctx, flow.retry, ['flows', i, 'retry'])
   for (const [i, route] of entries(ctx, 'routes')) {

@@ -3,8 +3,9 @@
  * notify. A rule holds exactly one condition; leaving out its subject (`flow`, `system`, `route`,
  * `poller`) applies it to each one, as separate alerts.
  */
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Description, Duration, Headers, HttpUrl, Name, Obj, Secret } from './common.js'
+import { RetryPolicy } from './system.js'
 
 const Ratio = (description: string) => Type.Number({ minimum: 0, maximum: 1, description })
 const Window = () => Type.Optional(Duration({ 'x-positive': true, default: '5m', description: 'Window the rate is computed over (at most 1h).' }))
@@ -71,6 +72,27 @@ export const AlertSpec = Obj(
   { description: 'A rule over the health figures that notifies channels when it fires and when it resolves.' },
 )
 
+/**
+ * The retry schedule of notifications when a channel does not set one: 12 attempts spread over
+ * about an hour (5s, 10s, 20s … capped at 10m), given up after 2h — an alert hours late is
+ * mostly noise, and a notification given up is kept in the dead-letter queue.
+ */
+export const ALERT_RETRY_DEFAULTS = Object.freeze({ attempts: 12, initial: '5s', max: '10m', factor: 2, maxAge: '2h', jitter: 'full' } as const)
+
+/** The flows' retry policy with the alert defaults. */
+const ChannelRetry = () =>
+  Type.Optional(
+    Obj(
+      Object.fromEntries(
+        Object.entries(RetryPolicy.properties).map(([k, schema]) => [k, { ...(schema as TSchema), default: ALERT_RETRY_DEFAULTS[k as keyof typeof ALERT_RETRY_DEFAULTS] }]),
+      ) as typeof RetryPolicy.properties,
+      {
+        description:
+          'Retry schedule of this channel’s notifications, which are delivered like the deliveries of a flow (a notification given up lands in the dead-letter queue). By default 12 attempts over about an hour (5s, 10s, 20s … 10m), at most 2h.',
+      },
+    ),
+  )
+
 export const AlertChannelSpec = Obj(
   {
     webhook: Type.Optional(
@@ -79,6 +101,7 @@ export const AlertChannelSpec = Obj(
           url: HttpUrl({ description: 'Receives a JSON POST per notification.' }),
           secret: Type.Optional(Secret({ description: 'Standard Webhooks signing secret (`whsec_…`): notifications carry `webhook-id`, `webhook-timestamp` and `webhook-signature`.' })),
           headers: Type.Optional(Headers({ description: 'Extra request headers (values may be secret references).' })),
+          retry: ChannelRetry(),
         },
         { description: 'Generic JSON webhook.' },
       ),
@@ -89,6 +112,7 @@ export const AlertChannelSpec = Obj(
           url: HttpUrl({ description: 'Slack (or compatible: Mattermost, Rocket.Chat) incoming webhook URL. It embeds a token: use a secret reference.' }),
           channel: Type.Optional(Type.String({ minLength: 1, description: 'Channel override, for webhooks that allow it.' })),
           username: Type.Optional(Type.String({ minLength: 1, description: 'Sender name override, for webhooks that allow it.' })),
+          retry: ChannelRetry(),
         },
         { description: 'Slack-compatible incoming webhook.' },
       ),

@@ -34,7 +34,7 @@ const FlowRetryPolicy = Obj(
 
 export const FlowSpec = Obj(
   {
-    id: Name(),
+    id: Name({ description: 'Unique flow id (ids starting with `switchboard.` are reserved).' }),
     on: Type.String({ minLength: 1, description: 'Topic this flow subscribes to.' }),
     owner: Owner(),
     description: Description(),

@@ -12,6 +12,8 @@ import { FlowSpec } from './flow.js'
 import { PollerSpec } from './poller.js'
 import { AlertChannelSpec, AlertSpec } from './alert.js'
 import { ObserveSpec } from './observe.js'
+import { TelemetrySpec } from './telemetry.js'
+import { RetentionSpec } from './retention.js'
 
 export const ListenSpec = Obj(
   {
@@ -50,6 +52,31 @@ export const ServerSpec = Obj(
   { default: {}, description: 'Server-wide limits.' },
 )
 
+export const VersioningSpec = Obj(
+  {
+    header: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+        default: 'Api-Version',
+        description: 'Request header naming the wanted version; answers of a versioned route carry it too, with the version served (and `Vary` on it).',
+      }),
+    ),
+    default: Type.Optional(
+      Type.Union([Type.Literal('oldest'), Type.Literal('newest'), Type.Literal('required')], {
+        default: 'oldest',
+        description:
+          'Which version answers a request without the header when several routes share a method, path and host: `oldest` (the oldest version still configured, deprecated or not: adding a version never changes what existing clients get), `newest` (the newest version that is not `deprecated`), or `required` (400 `SB_ERR_GATEWAY_VERSION_REQUIRED`). Versions are ordered naturally (`v2` < `v10`, `2025-01-01` < `2026-03-01`).',
+      }),
+    ),
+  },
+  {
+    default: {},
+    description:
+      'Version selection for routes that share a method, path and host and differ by `version`. A request naming a version no such route has gets 400 `SB_ERR_GATEWAY_VERSION_UNKNOWN` listing the versions.',
+    examples: [{ header: 'Api-Version', default: 'oldest' }],
+  },
+)
+
 export const AuthDefaultsSpec = Obj(
   {
     apiKey: Type.Optional(ApiKeyAuth),
@@ -73,15 +100,18 @@ export const ConfigSpec = Obj(
     log: Type.Optional(LogSpec),
     server: Type.Optional(ServerSpec),
     auth: Type.Optional(AuthDefaultsSpec),
-    systems: Type.Optional(Type.Record(Name(), SystemSpec, { default: {}, additionalProperties: false, description: 'External APIs, by name.' })),
+    versioning: Type.Optional(VersioningSpec),
+    systems: Type.Optional(Type.Record(Name(), SystemSpec, { default: {}, additionalProperties: false, description: 'External APIs, by name (names starting with `switchboard.` are reserved).' })),
     consumers: Type.Optional(Type.Record(Name(), ConsumerSpec, { default: {}, additionalProperties: false, description: 'Gateway clients, by name.' })),
     routes: Type.Optional(Type.Array(RouteSpec, { default: [] })),
-    topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, additionalProperties: false, description: 'Event topics, by name (`order.created`).' })),
+    topics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), TopicSpec, { default: {}, additionalProperties: false, description: 'Event topics, by name (`order.created`; names starting with `switchboard.` are reserved).' })),
     flows: Type.Optional(Type.Array(FlowSpec, { default: [] })),
     pollers: Type.Optional(Type.Array(PollerSpec, { default: [] })),
+    retention: Type.Optional(RetentionSpec),
     alerts: Type.Optional(Type.Array(AlertSpec, { default: [], description: 'Alert rules over the health figures.' })),
     channels: Type.Optional(Type.Record(Name(), AlertChannelSpec, { default: {}, additionalProperties: false, description: 'Alert notification channels, by name.' })),
     observe: Type.Optional(ObserveSpec),
+    telemetry: Type.Optional(TelemetrySpec),
   },
   {
     title: 'Switchboard configuration',
@@ -93,3 +123,4 @@ export const ConfigSpec = Obj(
 
 export type RawConfig = Static<typeof ConfigSpec>
 export type AuthDefaultsConfig = Static<typeof AuthDefaultsSpec>
+export type VersioningConfig = Static<typeof VersioningSpec>

@@ -186,7 +186,15 @@ export const RouteSpec = Obj(
     head: Type.Optional(PathString('HEAD path.')),
     options: Type.Optional(PathString('OPTIONS path.')),
     host: Type.Optional(Type.String({ description: 'Only match requests for this Host (any port); a leading `*.` matches one subdomain level.', examples: ['api.example.com', '*.example.com'] })),
-    version: Type.Optional(Type.String({ description: 'API version label (catalog, docs).' })),
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'API version of the route. Routes may share a method, path and host when each has a distinct version: the gateway serves the one the request names in the `versioning.header` header (`Api-Version` by default), else the `versioning.default` one. Answers carry the header with the version served.',
+        examples: ['2', '2026-01-15'],
+      }),
+    ),
     owner: Owner(),
     description: Description(),
     auth: Type.Optional(Type.Union([AuthMethod, Type.Array(AuthMethod, { minItems: 1 })], { description: 'Accepted authentication methods (any one suffices).' })),

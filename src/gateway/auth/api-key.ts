@@ -18,6 +18,30 @@ export const API_KEY_PREFIX = 'sbk_'
 /** `sbk_` + 32 random bytes in base64url: anything else cannot be a key and never reaches the store. */
 const KEY_RE = /^sbk_[A-Za-z0-9_-]{43}$/
 
+/** Most keys whose hash is remembered (the keys of active consumers; oldest out first). */
+const MAX_REMEMBERED_HASHES = 1024
+
+/**
+ * Raw key → SHA-256 for keys that were found, so a client's repeated requests skip the hash.
+ * Only a memo of a pure function: every request still looks the hash up in the key cache, so
+ * revocation works exactly as without it. Unknown keys are not remembered (a flood of random
+ * keys cannot churn it). Shared by every API key policy of the process.
+ */
+const knownHashes = new Map<string, string>()
+
+function hashOf(key: string): string {
+  return knownHashes.get(key) ?? hashSecret(key)
+}
+
+function rememberHash(key: string, hash: string): void {
+  if (knownHashes.has(key)) return
+  if (knownHashes.size >= MAX_REMEMBERED_HASHES) {
+    const oldest = knownHashes.keys().next()
+    if (!oldest.done) knownHashes.delete(oldest.value)
+  }
+  knownHashes.set(key, hash)
+}
+
 /**
  * Build an API key policy. `at` is the option path used in boot errors; `cache` tunes the
  * process-wide key cache when this is the first policy to use it (tests shorten its timers).
@@ -50,7 +74,7 @@ export function apiKeyPolicy(options: ApiKeyAuthConfig, deps: AuthDeps, at = 'ap
     return ABSENT
   }
 
-  function toResult(found: KeyLookup): AuthResult {
+  function toResult(found: KeyLookup, raw: string, hash: string): AuthResult {
     if (!found.found) {
       return found.revoked ? invalid('SB_ERR_AUTH_REVOKED_KEY', 'API key has been revoked') : invalid('SB_ERR_AUTH_INVALID_KEY', 'API key is not valid')
     }
@@ -60,6 +84,7 @@ export function apiKeyPolicy(options: ApiKeyAuthConfig, deps: AuthDeps, at = 'ap
     const scopes = configured ? (configured.scopes ?? []) : key.storeScopes
     if (scopes === null) return invalid('SB_ERR_AUTH_INVALID_KEY', 'API key belongs to a consumer that no longer exists')
     keys.noteUsed(key.id)
+    rememberHash(raw, hash)
     return { ok: true, principal: { consumer: key.consumer, scopes, method: 'apiKey', subject: key.id } }
   }
 
@@ -70,10 +95,13 @@ export function apiKeyPolicy(options: ApiKeyAuthConfig, deps: AuthDeps, at = 'ap
       const key = extract(input)
       if (typeof key !== 'string') return key
       if (!KEY_RE.test(key)) return invalid('SB_ERR_AUTH_INVALID_KEY', 'API key is malformed')
-      const hash = hashSecret(key)
+      const hash = hashOf(key)
       const hit = keys.lookupSync(hash)
-      if (hit !== undefined) return toResult(hit)
-      return keys.lookup(hash).then(toResult, (err: unknown) => invalid('SB_ERR_STORE_UNAVAILABLE', 'cannot check the API key: the store is unavailable', err))
+      if (hit !== undefined) return toResult(hit, key, hash)
+      return keys.lookup(hash).then(
+        (found) => toResult(found, key, hash),
+        (err: unknown) => invalid('SB_ERR_STORE_UNAVAILABLE', 'cannot check the API key: the store is unavailable', err),
+      )
     },
     close(): void {
       if (closed) return

@@ -6,7 +6,9 @@
  * the clock. The configured claim (`sub` by default) is mapped to a consumer through
  * consumers' `jwtSubjects`; scopes are the consumer's plus the token's `scope`/`scp`.
  *
- * jose errors are mapped by their `code`, never by message text.
+ * jose errors are mapped by their `code`, never by message text. A token verified once is
+ * trusted from memory for a short while (jwt-cache.ts), which keeps signature verification off
+ * the hot path of a client that reuses its token.
  */
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
 import type { KeyObject } from 'node:crypto'
@@ -15,6 +17,7 @@ import type { JwtAuthConfig } from '../../config/spec/route.js'
 import { ABSENT, invalid, optionError } from './errors.js'
 import { DUPLICATE, bearerToken } from './input.js'
 import { API_KEY_PREFIX } from './api-key.js'
+import { VerifiedTokens } from './jwt-cache.js'
 import { acquireJwks, checkAlgorithms, checkJwksUrl, staticKey, type SharedJwks } from './jwt-keys.js'
 import type { AuthDeps, AuthInput, AuthPolicy, AuthResult, Principal } from './policy.js'
 
@@ -137,17 +140,22 @@ export function jwtPolicy(options: JwtAuthConfig, deps: AuthDeps, at = 'jwt'): A
     const own = consumer === null ? [] : (deps.consumers.get(consumer)?.scopes ?? [])
     const scopes = [...new Set([...own, ...tokenScopes(payload)])]
     const subject = typeof payload.sub === 'string' ? payload.sub : typeof id === 'string' ? id : undefined
-    const p: Principal = { consumer, scopes, method: 'jwt', claims: payload }
+    const p: Principal = { consumer, scopes: Object.freeze(scopes), method: 'jwt', claims: Object.freeze(payload) }
     if (subject !== undefined) p.subject = subject
-    return p
+    // Shared by every request that presents this token while it is cached.
+    return Object.freeze(p)
   }
+
+  const verified = new VerifiedTokens()
 
   async function verify(token: string, now: number): Promise<AuthResult> {
     try {
       const opts: JWTVerifyOptions = { ...base, currentDate: new Date(now) }
       // Overloads differ only by key kind; both branches call the same function.
       const { payload } = key instanceof Function ? await jwtVerify(token, key, opts) : await jwtVerify(token, key, opts)
-      return { ok: true, principal: principalOf(payload) }
+      const principal = principalOf(payload)
+      verified.set(token, principal, now, payload.exp)
+      return { ok: true, principal }
     } catch (err) {
       return mapError(err)
     }
@@ -162,9 +170,12 @@ export function jwtPolicy(options: JwtAuthConfig, deps: AuthDeps, at = 'jwt'): A
       // An API key in the Bearer slot is the API key policy's business.
       if (token === undefined || token.startsWith(API_KEY_PREFIX)) return ABSENT
       if (token.length > MAX_TOKEN_LENGTH) return invalid('SB_ERR_AUTH_JWT_INVALID', 'token is too large')
+      const known = verified.get(token, input.now)
+      if (known !== undefined) return { ok: true, principal: known }
       return verify(token, input.now)
     },
     close(): void {
+      verified.clear()
       jwks?.release()
     },
   }

@@ -19,6 +19,12 @@ export interface CorsPolicy {
   preflight(origin: string, method: string, requestedHeaders: string | undefined): OutgoingHttpHeaders | undefined
 }
 
+/** Adds `Origin` to the answer's `Vary` (which may already name the version header). */
+function varyOrigin(x: Exchange): void {
+  const prior = x.headers.vary
+  x.headers.vary = prior === undefined ? 'Origin' : `${String(prior)}, Origin`
+}
+
 /** Compiles a route's `cors`; `routeMethods` are the methods of the route(s) it covers. */
 export function corsPolicy(config: RouteCorsConfig, routeMethods: readonly string[], where: string): CorsPolicy {
   const any = config.origins.includes('*')
@@ -47,11 +53,11 @@ export function corsPolicy(config: RouteCorsConfig, routeMethods: readonly strin
     step(x: Exchange) {
       const origin = x.req.headers.origin
       if (origin === undefined || !allows(origin)) {
-        if (!any) x.headers.vary = 'Origin'
+        if (!any) varyOrigin(x)
         return
       }
       x.headers['access-control-allow-origin'] = originValue(origin)
-      if (!any) x.headers.vary = 'Origin'
+      if (!any) varyOrigin(x)
       if (credentials) x.headers['access-control-allow-credentials'] = 'true'
       if (expose !== undefined) x.headers['access-control-expose-headers'] = expose
     },

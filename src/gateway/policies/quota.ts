@@ -8,6 +8,7 @@ import { RetryAfterError } from '../../core/errors.js'
 import type { QuotaConfig } from '../../config/spec/consumer.js'
 import type { QuotaRepo } from '../../store/contract.js'
 import type { Step } from '../exchange.js'
+import { refuseWith } from './rate-limit.js'
 
 /** The period a quota counts in at `now`: its store key and when it ends (epoch ms). */
 export function quotaPeriod(per: QuotaConfig['per'], now: number): { key: string; endsAt: number } {
@@ -32,6 +33,8 @@ export function quotaStep(quotas: QuotaRepo, consumerQuotas: ReadonlyMap<string,
     const period = quotaPeriod(quota.per, now)
     const { allowed, used } = await quotas.consume(`consumer:${consumer}`, period.key, 1, quota.limit)
     if (!allowed) {
+      // A quota is a limit per period: report it like a rate limit, reset = Retry-After.
+      refuseWith(x, quota.limit, period.endsAt - now)
       throw new RetryAfterError('SB_ERR_GATEWAY_QUOTA_EXCEEDED', `quota of ${quota.limit} requests per ${quota.per} used up (${used} used)`, period.endsAt - now, {
         details: { quota: { limit: quota.limit, used, period: period.key.slice(2) } },
       })

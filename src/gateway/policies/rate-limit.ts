@@ -2,8 +2,9 @@
  * Inbound rate limits: the route's `rateLimit` (one bucket per consumer, per client IP, or for
  * the whole route, as `by` says) and the consumer's own `rateLimit` (one bucket per consumer
  * across every route). A request must pass both. Every answer reports the tighter of the two in
- * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds); a refusal is 429
- * with `Retry-After`.
+ * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the bucket is
+ * full); a refusal is 429 reporting the refusing limit, with `RateLimit-Reset` equal to
+ * `Retry-After` (seconds until a request may pass).
  */
 import type { Clock } from '../../core/clock.js'
 import { RetryAfterError, SwitchboardError } from '../../core/errors.js'
@@ -11,6 +12,7 @@ import { durationMs } from '../../core/duration.js'
 import type { InboundRateLimitConfig } from '../../config/spec/consumer.js'
 import type { RouteRateLimitConfig } from '../../config/spec/route.js'
 import type { Exchange, Step } from '../exchange.js'
+import { retryAfterSeconds } from '../problem.js'
 import type { RateLimitDecision, RateLimitStore, TokenBucketRule } from './rate-limit-store.js'
 
 /** `perSecond`/`perMinute` (+ `burst` or `window`) as a token bucket; throws naming `where`. */
@@ -42,6 +44,7 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === 'function'
 }
 
+/** Reports an allowed take, unless an earlier limit of this request is tighter. */
 function report(x: Exchange, d: RateLimitDecision): void {
   const prior = x.headers['ratelimit-remaining']
   if (prior !== undefined && Number(prior) <= d.remaining) return
@@ -51,8 +54,26 @@ function report(x: Exchange, d: RateLimitDecision): void {
 }
 
 function verdict(x: Exchange, d: RateLimitDecision, what: string): void {
-  report(x, d)
-  if (!d.allowed) throw new RetryAfterError('SB_ERR_GATEWAY_RATE_LIMITED', `${what} rate limit exceeded; retry in ${Math.ceil(d.retryAfterMs / 1000)}s`, d.retryAfterMs)
+  if (d.allowed) {
+    report(x, d)
+    return
+  }
+  // The refusing limit is the one reported, and RateLimit-Reset names the same moment as
+  // Retry-After (both from retryAfterMs through one formatter): when a request may pass again,
+  // not when the bucket is full.
+  refuseWith(x, d.limit, d.retryAfterMs)
+  throw new RetryAfterError('SB_ERR_GATEWAY_RATE_LIMITED', `${what} rate limit exceeded; retry in ${retryAfterSeconds(d.retryAfterMs)}s`, d.retryAfterMs)
+}
+
+/**
+ * Sets the RateLimit-* headers of a refusal (rate limit or quota) that answers 429 with
+ * `Retry-After: retryAfterSeconds(retryAfterMs)` — see problem.ts, which writes that header
+ * from the same number.
+ */
+export function refuseWith(x: Exchange, limit: number, retryAfterMs: number): void {
+  x.headers['ratelimit-limit'] = String(limit)
+  x.headers['ratelimit-remaining'] = '0'
+  x.headers['ratelimit-reset'] = retryAfterSeconds(retryAfterMs)
 }
 
 /**

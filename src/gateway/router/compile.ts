@@ -8,6 +8,7 @@
  * (signed webhooks only) → authentication and access → rate limits → quota → JSON body →
  * validation → request transform → action (proxy or publish).
  */
+import type { OutgoingHttpHeaders } from 'node:http'
 import { isAbsolute, resolve } from 'node:path'
 import type { Clock } from '../../core/clock.js'
 import { SwitchboardError } from '../../core/errors.js'
@@ -60,6 +61,8 @@ export interface CompileContext {
   onInternalError: RouteProgram['onInternalError']
   /** Set to closing when the gateway drains. */
   gate: RouteProgram['gate']
+  /** Header naming the API version (`versioning.header`); versioned routes echo it. */
+  versionHeader: string
 }
 
 export interface CompiledRoute {
@@ -69,6 +72,9 @@ export interface CompiledRoute {
   path: string
   /** fastify route constraint for `host`, if any. */
   host: RegExp | undefined
+  /** `version`, when the route has one (see router/versions.ts). */
+  version: string | undefined
+  deprecated: boolean
   cors: CorsPolicy | undefined
   handler: ReturnType<typeof routeHandler>
   /** Releases auth caches and timers. */
@@ -128,6 +134,16 @@ async function compileValidation(route: RouteConfig, method: string, ctx: Compil
     out.headers = compileSchema(strings, lowerCaseHeaderSchema(await loadSchema(v.headers, ctx.configDir, `${at}.headers`)), `${at}.headers`)
   }
   return out
+}
+
+/**
+ * Headers on every answer of the route: deprecation, and for a versioned route the version
+ * served (in the version header, with `Vary` on it since the header picks the answer).
+ */
+function staticHeaders(route: RouteConfig, versionHeader: string, where: string): OutgoingHttpHeaders | undefined {
+  const deprecation = deprecationHeaders(route.deprecated, `${where}.deprecated`)
+  if (route.version === undefined) return deprecation
+  return { ...deprecation, [versionHeader.toLowerCase()]: route.version, vary: versionHeader }
 }
 
 async function compile(route: RouteConfig, index: number, ctx: CompileContext): Promise<CompiledRoute> {
@@ -211,7 +227,7 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
       id: route.id,
       steps,
       action,
-      staticHeaders: deprecationHeaders(route.deprecated, `${where}.deprecated`),
+      staticHeaders: staticHeaders(route, ctx.versionHeader, where),
       timeoutMs: limits.timeoutMs,
       onInternalError: ctx.onInternalError,
       gate: ctx.gate,
@@ -221,6 +237,8 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
       method,
       path,
       host: route.host === undefined ? undefined : hostConstraint(route.host, `${where}.host`),
+      version: route.version,
+      deprecated: route.deprecated !== undefined,
       cors,
       handler: routeHandler(program),
       close: () => auth?.close(),

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { SwitchboardError } from '../../core/errors.js'
-import { publishRequest, startTimer } from '../diagnostics.js'
+import { gatewayTraceContext, gatewayTracing, publishRequest, startTimer } from '../diagnostics.js'
 import { Exchange, type Step } from '../exchange.js'
 import { writeProblem } from '../problem.js'
 import { requestIdFor } from '../request-id.js'
@@ -39,7 +39,7 @@ async function run(p: RouteProgram, x: Exchange): Promise<void> {
     // Draining: refuse new work (problem+json, unlike fastify's own 503) and close the connection.
     x.headers.connection = 'close'
     const answered = writeProblem(x.res, shuttingDown(), x.headers, x.requestId)
-    publishRequest(p.id, x.req.method as string, answered.status, x.consumerLabel, x.startedAt, answered.code)
+    done(p, x, answered.status, answered.code)
     return
   }
   if (p.timeoutMs !== undefined) {
@@ -62,6 +62,17 @@ async function run(p: RouteProgram, x: Exchange): Promise<void> {
   } finally {
     if (timer !== undefined) clearTimeout(timer)
   }
+  done(p, x, status, errorCode)
+}
+
+/** The request is answered: tell the metrics, and the tracer through the trace context. */
+function done(p: RouteProgram, x: Exchange, status: number, errorCode: string | null): void {
+  const t = x.trace
+  if (t !== undefined) {
+    t.status = status
+    t.errorCode = errorCode
+    gatewayTracing.asyncEnd.publish(t)
+  }
   publishRequest(p.id, x.req.method as string, status, x.consumerLabel, x.startedAt, errorCode)
 }
 
@@ -81,6 +92,8 @@ export function routeHandler(p: RouteProgram): (request: FastifyRequest, reply: 
       startTimer(),
     )
     if (staticHeaders !== undefined) Object.assign(x.headers, staticHeaders)
+    // Published by hand, not with tracePromise: no closures or extra promise per request.
+    if (gatewayTracing.hasSubscribers) gatewayTracing.start.publish((x.trace = gatewayTraceContext(p.id, req, x.requestId)))
     void run(p, x)
   }
 }

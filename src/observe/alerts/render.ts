@@ -1,19 +1,17 @@
 /**
- * From a notification and a configured channel to the HTTP request to send. The runtime hands
- * these requests to the durable delivery machinery, which retries them like any delivery, so an
- * alert is not lost because the channel was down.
+ * From a notification and a configured channel to the JSON body the channel is sent. The
+ * runtime publishes it as an event on the channel's internal topic; the channel's internal flow
+ * delivers it like any delivery (retries, signature, dead-letter queue), so an alert is not lost
+ * because the channel was down.
  */
 import type { AlertChannelConfig } from '../../config/spec/alert.js'
-import { renderSlackRequest } from './slack-payload.js'
+import { slackMessage } from './slack-payload.js'
 import type { AlertNotification } from './types.js'
-import { renderWebhookRequest, type ChannelRequest } from './webhook-payload.js'
+import { webhookAlertBody } from './webhook-payload.js'
 
-/**
- * The request notifying `channel` (config resolved: secrets already substituted). `nowMs` is the
- * send time (it goes into the signature of a signed webhook).
- */
-export function renderChannelRequest(n: AlertNotification, channel: Readonly<AlertChannelConfig>, nowMs: number): ChannelRequest {
-  if (channel.webhook) return renderWebhookRequest(n, channel.webhook, nowMs)
-  if (channel.slack) return renderSlackRequest(n, channel.slack)
+/** The body notifying `channel` of `n`; `nowMs` is the time the notification is accepted. */
+export function channelPayload(n: AlertNotification, channel: Readonly<AlertChannelConfig>, nowMs: number): unknown {
+  if (channel.webhook) return webhookAlertBody(n, nowMs)
+  if (channel.slack) return slackMessage(n, { channel: channel.slack.channel, username: channel.slack.username })
   throw new TypeError('an alert channel needs exactly one of `webhook`, `slack`')
 }

@@ -4,11 +4,10 @@
  * Everything interpolated is escaped for Slack's mrkdwn, so a name or description cannot inject
  * links or mentions (`<!channel>`).
  */
-import type { ChannelRequest } from './webhook-payload.js'
 import type { AlertNotification, AlertSeverity } from './types.js'
 
-export interface SlackChannel {
-  url: string
+/** The overrides a Slack channel may set on every message. */
+export interface SlackOverrides {
   channel?: string | undefined
   username?: string | undefined
 }
@@ -29,7 +28,7 @@ export function slackEscape(s: string): string {
 const clip = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s)
 
 /** The message body of a notification (a plain object, JSON-ready). */
-export function slackMessage(n: AlertNotification, channel: Omit<SlackChannel, 'url'> = {}): Record<string, unknown> {
+export function slackMessage(n: AlertNotification, channel: SlackOverrides = {}): Record<string, unknown> {
   const firing = n.status === 'firing'
   const emoji = firing ? EMOJI[n.severity] : ':large_green_circle:'
   const head = `${firing ? 'FIRING' : 'RESOLVED'} · ${n.severity} · ${n.alert}`
@@ -46,14 +45,4 @@ export function slackMessage(n: AlertNotification, channel: Omit<SlackChannel, '
   if (channel.channel !== undefined) message.channel = channel.channel
   if (channel.username !== undefined) message.username = channel.username
   return message
-}
-
-/** The request for a Slack incoming webhook. */
-export function renderSlackRequest(n: AlertNotification, channel: SlackChannel): ChannelRequest {
-  return {
-    method: 'POST',
-    url: channel.url,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(slackMessage(n, { channel: channel.channel, username: channel.username })),
-  }
 }

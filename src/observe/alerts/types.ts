@@ -19,8 +19,9 @@ export type ConditionKind = 'flowErrorRate' | 'dlqDepth' | 'oldestPending' | 'ci
 /** One message to the channels: an alert instance started firing, or stopped. */
 export interface AlertNotification {
   /**
-   * Stable id of this transition (`<key>@<activeSince>:<status>`): the same on every retry, so
-   * receivers and the delivery machinery can drop duplicates. Sent as `webhook-id`.
+   * Stable id of this transition (`<key>@<activeSince>:<status>`): the same each time it is
+   * offered, so the delivery machinery drops a re-offer (it is the event id the notification is
+   * published with on each channel's topic) and receivers can tell transitions apart.
    */
   id: string
   /** Instance key: `<alert id>/<subject kind>:<subject name>`. */
@@ -48,9 +49,11 @@ export interface AlertNotification {
 }
 
 /**
- * Hands a notification over for delivery. Resolving means it was *accepted* (durably queued, in
- * the runtime's implementation): the evaluator then considers the transition notified and never
- * sends it again. Rejecting makes the evaluator offer it again on the next tick.
+ * Hands a notification over for delivery. Resolving means it was *accepted*: the evaluator then
+ * considers the transition notified and never offers it again. Rejecting makes the evaluator
+ * offer it again on the next tick. (The runtime's alert loop collects an evaluation's
+ * notifications and commits them for delivery in the same transaction as the alert state, so
+ * they are accepted durably exactly when the state that says so is saved.)
  */
 export interface AlertNotifier {
   notify(n: AlertNotification): Promise<void>

@@ -3,7 +3,8 @@
  * Claims use `FOR UPDATE SKIP LOCKED`, so any number of workers on any number of nodes claim
  * disjoint rows without waiting on each other. Enqueue, replay and release `pg_notify` the
  * `sb_deliveries` channel in the same statement: listeners wake when the transaction commits.
- * Every settle is one statement (data-modifying CTEs), so it is atomic without a transaction.
+ * A settle — of one delivery or a whole group-committed batch — is one statement (data-modifying
+ * CTEs over unnest()ed arrays), so it is atomic without a transaction and costs one round trip.
  */
 import type {
   AttemptRecord,
@@ -13,6 +14,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryRepo,
+  DeliverySettle,
   DeliveryStats,
   DeliveryStatus,
   FlowDeliveryStats,
@@ -67,30 +69,32 @@ FROM u JOIN (SELECT ${ECOLS} FROM sb_events) e ON e.id = u.event_id
 ORDER BY u.seq`,
 )
 
-// Settle: update while the lease is held, record the attempt with the number it had, report
-// whether the update happened — one statement.
-const settle = (name: string, set: string, giveBack: string) =>
-  sql(
-    name,
-    `WITH d AS (
-  UPDATE sb_deliveries SET ${set}, lease_owner = NULL, lease_until = NULL, updated_at = $3,
-    request = coalesce($4::jsonb, request), last_status = coalesce($5, last_status)
-  WHERE id = $1 AND status = 'in_flight' AND lease_owner = $2
-  RETURNING id, attempts + ${giveBack} AS attempt
+// Settle a batch in one statement: update each delivery while its lease is held, record its
+// attempt with the number it had (the claim's count, whatever the update gave back), and
+// report which (delivery, token) updates happened. `complete` items carry no error (clearing
+// the last one).
+const SETTLE = sql(
+  'deliveries_settle',
+  `WITH t AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[],
+    $11::int[], $12::bigint[], $13::int[], $14::text[], $15::text[], $16::text[], $17::text[])
+    AS t(id, token, status, now, request, give_back, next_at, error_code, error, dead_reason,
+      a_status, a_started_at, a_latency_ms, a_error_code, a_error, a_excerpt, a_request_id)
+), d AS (
+  UPDATE sb_deliveries x SET status = t.status, next_at = coalesce(t.next_at, x.next_at), attempts = greatest(x.attempts - t.give_back, 0),
+    last_error_code = t.error_code, last_error = t.error, dead_reason = coalesce(t.dead_reason, x.dead_reason),
+    lease_owner = NULL, lease_until = NULL, updated_at = t.now, request = coalesce(t.request::jsonb, x.request), last_status = coalesce(t.a_status, x.last_status)
+  FROM t WHERE x.id = t.id AND x.status = 'in_flight' AND x.lease_owner = t.token
+  RETURNING x.id, t.token, x.attempts + t.give_back AS attempt
 ), a AS (
   INSERT INTO sb_attempts (delivery_id, attempt, started_at, latency_ms, status, error_code, error, response_excerpt, request_id)
-  SELECT d.id, d.attempt, $6, $7, $5, $8, $9, $10, $11 FROM d WHERE $6::bigint IS NOT NULL
+  SELECT d.id, d.attempt, t.a_started_at, t.a_latency_ms, t.a_status, t.a_error_code, t.a_error, t.a_excerpt, t.a_request_id
+  FROM d JOIN t ON t.id = d.id AND t.token = d.token WHERE t.a_started_at IS NOT NULL
   RETURNING 1
 )
-SELECT count(*)::int AS n FROM d`,
-  )
-const COMPLETE = settle('deliveries_complete', 'status = $12, last_error_code = NULL, last_error = NULL', '0')
-const RETRY = settle(
-  'deliveries_retry',
-  `status = 'pending', next_at = $12, attempts = greatest(attempts - $13::int, 0), last_error_code = $14, last_error = $15`,
-  '$13::int',
+SELECT id, token FROM d`,
 )
-const KILL = settle('deliveries_kill', `status = 'dead', dead_reason = $12, last_error_code = $13, last_error = $14`, '0')
+const SETTLE_COLUMNS = 17
 
 const EXTEND = sql(
   'deliveries_extend',
@@ -159,15 +163,46 @@ export class PgDeliveries implements DeliveryRepo {
   }
 
   async complete(id: string, o: SettleBase & { status: 'delivered' | 'skipped' }): Promise<boolean> {
-    return this.settle(COMPLETE, id, o, [o.status])
+    return (await this.settle([{ ...o, id, kind: 'complete' }]))[0] === true
   }
 
   async retry(id: string, o: SettleBase & { nextAt: number; consumeAttempt: boolean; errorCode: string; error: string }): Promise<boolean> {
-    return this.settle(RETRY, id, o, [count(o.nextAt, 'nextAt'), o.consumeAttempt ? 0 : 1, o.errorCode, o.error])
+    return (await this.settle([{ ...o, id, kind: 'retry' }]))[0] === true
   }
 
   async kill(id: string, o: SettleBase & { reason: DeadReason; errorCode: string; error: string }): Promise<boolean> {
-    return this.settle(KILL, id, o, [o.reason, o.errorCode, o.error])
+    return (await this.settle([{ ...o, id, kind: 'kill' }]))[0] === true
+  }
+
+  async settle(items: readonly DeliverySettle[]): Promise<boolean[]> {
+    if (items.length === 0) return []
+    const cols: unknown[][] = Array.from({ length: SETTLE_COLUMNS }, () => [])
+    for (const s of items) {
+      const a = s.attempt
+      const row = [
+        s.id,
+        s.token,
+        s.kind === 'complete' ? s.status : s.kind === 'retry' ? 'pending' : 'dead',
+        count(s.now, 'now'),
+        toJsonOrNull(s.request, 'delivery request'),
+        s.kind === 'retry' && !s.consumeAttempt ? 1 : 0,
+        s.kind === 'retry' ? count(s.nextAt, 'nextAt') : null,
+        s.kind === 'complete' ? null : s.errorCode,
+        s.kind === 'complete' ? null : s.error,
+        s.kind === 'kill' ? s.reason : null,
+        a?.status ?? null,
+        a ? count(a.startedAt, 'attempt startedAt') : null,
+        a ? Math.max(0, Math.round(a.latencyMs)) : null,
+        a?.errorCode ?? null,
+        a?.error ?? null,
+        a?.responseExcerpt ?? null,
+        a?.requestId ?? null,
+      ]
+      row.forEach((v, i) => (cols[i] as unknown[]).push(v))
+    }
+    // By id and token: a batch may hold a delivery settled by a lost claim and by its new holder.
+    const held = new Set((await this.x.query<{ id: string; token: string }>(SETTLE, cols)).rows.map((r) => `${r.id}\u0000${r.token}`))
+    return items.map((s) => held.has(`${s.id}\u0000${s.token}`))
   }
 
   async extend(ids: readonly string[], token: string, leaseUntil: number): Promise<string[]> {
@@ -229,25 +264,6 @@ export class PgDeliveries implements DeliveryRepo {
 
   async flowStats(now: number): Promise<FlowDeliveryStats[]> {
     return foldFlowStats((await this.x.query<FlowStatsRow>(FLOW_STATS, [count(now, 'now')])).rows)
-  }
-
-  private async settle(stmt: PgQuery, id: string, o: SettleBase, extra: unknown[]): Promise<boolean> {
-    const a = o.attempt
-    const values = [
-      id,
-      o.token,
-      count(o.now, 'now'),
-      toJsonOrNull(o.request, 'delivery request'),
-      a?.status ?? null,
-      a ? count(a.startedAt, 'attempt startedAt') : null,
-      a ? Math.max(0, Math.round(a.latencyMs)) : null,
-      a?.errorCode ?? null,
-      a?.error ?? null,
-      a?.responseExcerpt ?? null,
-      a?.requestId ?? null,
-      ...extra,
-    ]
-    return ((await this.x.query<{ n: number }>(stmt, values)).rows[0]?.n ?? 0) === 1
   }
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { newId } from '../../../src/core/ids.js'
-import type { NewEvent, Store } from '../../../src/store/contract.js'
+import type { DeliveryRecord, NewEvent, Store } from '../../../src/store/contract.js'
 import type { StoreContext } from './context.js'
 
 function event(ctx: StoreContext, over: Partial<NewEvent> = {}): NewEvent {
@@ -17,6 +17,11 @@ async function withDeliveries(s: Store, e: NewEvent, flows: Array<{ flow: string
     await tx.deliveries.enqueue(flows.map((f, i) => ({ id: ids[i] as string, eventId: e.id, flowId: f.flow, system: f.system ?? 'sink', orderingKey: null, nextAt: e.createdAt, createdAt: e.createdAt })))
   })
   return ids
+}
+
+/** The settle-relevant fields of a delivery. */
+function pick(d: DeliveryRecord | undefined): Partial<DeliveryRecord> {
+  return { status: d?.status, attempts: d?.attempts, lastStatus: d?.lastStatus, lastErrorCode: d?.lastErrorCode, leaseUntil: d?.leaseUntil }
 }
 
 export function eventCases(ctx: StoreContext): void {
@@ -116,6 +121,40 @@ export function eventCases(ctx: StoreContext): void {
     assert.deepEqual(await s.deliveries.attempts(doneDelivery as string), [])
     for (const kept of [busy, dead, fresh]) assert.ok(await s.events.get(kept.id), 'kept')
     assert.equal((await s.deliveries.get(deadDelivery as string))?.status, 'dead')
+  })
+
+  it('settles a batch in one call: each item only under its own lease, with its attempt numbered as claimed', async () => {
+    const s = ctx.store
+    const e = event(ctx)
+    const [ok, again, dead, lost] = await withDeliveries(s, e, [{ flow: 'a' }, { flow: 'b' }, { flow: 'c' }, { flow: 'd' }])
+    assert.equal((await s.deliveries.claim({ token: 't1', now: ctx.clock.now(), leaseMs: 1000, limit: 10 })).length, 4)
+    // `lost` outlives its lease and is claimed again by t2: t1 no longer settles it.
+    assert.ok(await s.deliveries.retry(lost as string, { token: 't1', now: ctx.clock.now(), nextAt: ctx.clock.now(), consumeAttempt: true, errorCode: 'E', error: 'e' }))
+    assert.equal((await s.deliveries.claim({ token: 't2', now: ctx.clock.now(), leaseMs: 1000, limit: 10 })).length, 1)
+    const now = ctx.clock.now()
+    const attempt = (status: number | null) => ({ startedAt: now, latencyMs: 3, status, errorCode: status === 200 ? null : 'X', error: status === 200 ? null : 'x', responseExcerpt: 'r', requestId: 'rq' })
+    const results = await s.deliveries.settle([
+      { kind: 'complete', id: ok as string, token: 't1', now, status: 'delivered', attempt: attempt(200), request: { path: '/ok' } },
+      { kind: 'retry', id: again as string, token: 't1', now, nextAt: now + 500, consumeAttempt: false, errorCode: 'SB_ERR_SYSTEM_CIRCUIT_OPEN', error: 'open' },
+      { kind: 'kill', id: dead as string, token: 't1', now, reason: 'non-retryable', errorCode: 'SB_ERR_FLOW_TARGET_STATUS', error: '422', attempt: attempt(422) },
+      { kind: 'complete', id: lost as string, token: 't1', now, status: 'delivered', attempt: attempt(200) },
+      // The same delivery settled in the same batch by its current holder: only that one counts.
+      { kind: 'retry', id: lost as string, token: 't2', now, nextAt: now, consumeAttempt: true, errorCode: 'SB_ERR_FLOW_TARGET_STATUS', error: '503', attempt: attempt(503) },
+    ])
+    assert.deepEqual(results, [true, true, true, false, true])
+    const got = async (id: string | undefined) => s.deliveries.get(id as string)
+    assert.deepEqual(pick(await got(ok)), { status: 'delivered', attempts: 1, lastStatus: 200, lastErrorCode: null, leaseUntil: null })
+    assert.deepEqual((await got(ok))?.request, { path: '/ok' })
+    assert.deepEqual(pick(await got(again)), { status: 'pending', attempts: 0, lastStatus: null, lastErrorCode: 'SB_ERR_SYSTEM_CIRCUIT_OPEN', leaseUntil: null })
+    assert.equal((await got(again))?.nextAt, now + 500)
+    assert.deepEqual(pick(await got(dead)), { status: 'dead', attempts: 1, lastStatus: 422, lastErrorCode: 'SB_ERR_FLOW_TARGET_STATUS', leaseUntil: null })
+    assert.equal((await got(dead))?.deadReason, 'non-retryable')
+    assert.deepEqual(pick(await got(lost)), { status: 'pending', attempts: 2, lastStatus: 503, lastErrorCode: 'SB_ERR_FLOW_TARGET_STATUS', leaseUntil: null }, 't2 settled it, not t1')
+    assert.deepEqual((await s.deliveries.attempts(ok as string)).map((a) => [a.attempt, a.status, a.requestId]), [[1, 200, 'rq']])
+    assert.deepEqual(await s.deliveries.attempts(again as string), [])
+    assert.deepEqual((await s.deliveries.attempts(dead as string)).map((a) => [a.attempt, a.status, a.errorCode]), [[1, 422, 'X']])
+    assert.deepEqual((await s.deliveries.attempts(lost as string)).map((a) => [a.attempt, a.status]), [[2, 503]], 'only the lease holder’s attempt is recorded')
+    assert.deepEqual(await s.deliveries.settle([]), [])
   })
 
   it('lists events newest first, by topic and time range, paged by id', async () => {

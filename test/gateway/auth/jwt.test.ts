@@ -8,7 +8,8 @@ import { jwtPolicy } from '../../../src/gateway/auth/jwt.js'
 import type { JwtAuthConfig } from '../../../src/config/spec/route.js'
 import type { AuthPolicy, AuthResult } from '../../../src/gateway/auth/policy.js'
 import type { Store } from '../../../src/store/contract.js'
-import { deps, openTestStore, outcome, req, sleep } from './helpers.js'
+import { VERIFIED_TTL_MS } from '../../../src/gateway/auth/jwt-cache.js'
+import { deps, isPromise, openTestStore, outcome, req, sleep } from './helpers.js'
 
 const NOW = 1_700_000_000_000
 const SEC = NOW / 1000
@@ -252,6 +253,67 @@ describe('JWT policy', () => {
         const forged = `${h}.${b64url({ sub: 'admin', iss: ISS, aud: AUD, exp: SEC + 60 })}.${s}`
         assert.equal(outcome(await check(p, forged)), 'SB_ERR_AUTH_JWT_INVALID')
       })
+    })
+  })
+
+  describe('verified-token cache', () => {
+    let p: AuthPolicy
+    before(async () => {
+      p = make({ key: await exportSPKI(ec.publicKey), algorithms: ['ES256'], clockSkew: '0s' })
+    })
+    after(() => p.close?.())
+
+    it('answers a token it verified from memory (synchronously), with the same principal', async () => {
+      const t = await token(ec.privateKey, 'ES256', { scope: 'orders:write', exp: SEC + 600 })
+      const first = p.authenticate(bearer(t))
+      assert.ok(isPromise(first), 'the first sight of a token is verified')
+      const r1 = await first
+      const again = p.authenticate(bearer(t, NOW + 1000))
+      assert.ok(!isPromise(again), 'a verified token is answered from the cache')
+      assert.ok(r1.ok && again.ok)
+      assert.equal(again.principal, r1.principal)
+      assert.ok(Object.isFrozen(again.principal) && Object.isFrozen(again.principal.scopes))
+    })
+
+    it('never trusts a cached token past its exp', async () => {
+      const t = await token(ec.privateKey, 'ES256', { exp: SEC + 5 })
+      assert.equal(outcome(await check(p, t)), 'ok')
+      assert.equal(outcome(await check(p, t, NOW + 4_000)), 'ok')
+      assert.equal(outcome(await check(p, t, NOW + 5_000)), 'SB_ERR_AUTH_JWT_EXPIRED')
+    })
+
+    it(`verifies again after ${VERIFIED_TTL_MS / 1000} s, and when the clock is set back before the check`, async () => {
+      const t = await token(ec.privateKey, 'ES256', { nbf: SEC, exp: SEC + 3600 })
+      assert.equal(outcome(await check(p, t)), 'ok')
+      assert.ok(!isPromise(p.authenticate(bearer(t, NOW + VERIFIED_TTL_MS - 1))))
+      assert.ok(isPromise(p.authenticate(bearer(t, NOW + VERIFIED_TTL_MS))))
+      const early = await check(p, t, NOW - 10_000)
+      assert.equal(outcome(early), 'SB_ERR_AUTH_JWT_CLAIM', 'before nbf, even though it was verified (later) before')
+    })
+
+    it('does not carry a verification over to a route with another audience', async () => {
+      const t = await token(ec.privateKey, 'ES256', { exp: SEC + 600, sub: 'other-client' })
+      assert.equal(outcome(await check(p, t)), 'ok')
+      const strict = make({ key: await exportSPKI(ec.publicKey), algorithms: ['ES256'], audience: 'another-api' })
+      try {
+        assert.equal(outcome(await check(strict, t)), 'SB_ERR_AUTH_JWT_CLAIM')
+      } finally {
+        strict.close?.()
+      }
+    })
+
+    it('does not remember rejections', async () => {
+      const forged = await token(rsaOther.privateKey, 'RS256', { exp: SEC + 600 })
+      const rs = make({ key: await exportSPKI(rsa.publicKey), algorithms: ['RS256'] })
+      try {
+        for (let i = 0; i < 2; i++) {
+          const r = rs.authenticate(bearer(forged))
+          assert.ok(isPromise(r))
+          assert.equal(outcome(await r), 'SB_ERR_AUTH_JWT_INVALID')
+        }
+      } finally {
+        rs.close?.()
+      }
     })
   })
 

@@ -1,0 +1,47 @@
+/**
+ * `telemetry:` — OpenTelemetry traces of this node. Without `otlp` no span is recorded (the API
+ * stays a no-op and costs nothing), yet the W3C trace context still flows: a caller's
+ * `traceparent` is stored with its event and reaches the targets.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { Duration, Headers, HttpUrl, Obj } from './common.js'
+
+export const TelemetrySpec = Obj(
+  {
+    serviceName: Type.Optional(Type.String({ minLength: 1, default: 'switchboard', examples: ['switchboard-eu'], description: '`service.name` of this node’s spans.' })),
+    otlp: Type.Optional(
+      Obj(
+        {
+          endpoint: HttpUrl({
+            examples: ['http://otel-collector:4318'],
+            description:
+              'Base URL of the collector’s OTLP/HTTP receiver (`http://otel-collector:4318`): spans are POSTed as JSON to `<endpoint>/v1/traces` (a URL whose path already ends in `/v1/traces` is used as is). Setting it turns tracing on.',
+          }),
+          headers: Type.Optional(Headers({ examples: [{ 'x-api-key': '${env:OTLP_API_KEY}' }], description: 'Extra headers on every export, such as the API key of a hosted backend (use secret references).' })),
+          timeout: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'How long one export request may take; also bounds the flush at shutdown.' })),
+        },
+        { description: 'Export spans over OTLP/HTTP, in batches (every 5 s or 512 spans).' },
+      ),
+    ),
+    sampling: Type.Optional(
+      Obj(
+        {
+          ratio: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 1,
+              default: 1,
+              examples: [0.1],
+              description:
+                'Share of new traces recorded (`0.1` = one in ten), decided from the trace id so every node keeps or drops the same traces. A caller’s `traceparent` decides for its trace: sampled upstream means recorded here (parent-based sampling). Unrecorded traces still propagate `traceparent`.',
+            }),
+          ),
+        },
+        { default: {}, description: 'Which traces are recorded.' },
+      ),
+    ),
+  },
+  { description: 'OpenTelemetry traces: the gateway request, the publish and every delivery attempt of an event in one trace.' },
+)
+
+export type TelemetryConfig = Static<typeof TelemetrySpec>
