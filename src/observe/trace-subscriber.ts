@@ -14,7 +14,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
 import { isSwitchboardError } from '../core/errors.js'
-import { carrierOf, contextFromCarrier } from './traceparent.js'
+import { carrierOf, contextFromCarrier, parseTraceparent, randomSpanId, randomTraceId } from './traceparent.js'
 import { endDeliverySpan, endGatewaySpan, endPublishSpan, failSpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from './tracing.js'
 
 /** `TracingChannel` of a routed gateway request (src/gateway/diagnostics.ts). */
@@ -77,11 +77,39 @@ function codeOf(err: unknown): string {
 
 type Handlers = Partial<Record<'start' | 'end' | 'asyncEnd', (message: unknown) => void>>
 
-/**
- * Subscribes a tracer to the three tracing channels; returns the function that unsubscribes.
- * `onError` hears about a handler that threw (a bug here: it is contained).
- */
-export function subscribeTracing(tracer: Tracer, onError: (err: unknown) => void = () => undefined): () => void {
+export interface TracingSubscriberOptions {
+  /** Hears about a handler that threw (a bug here: it is contained). */
+  onError?: ((err: unknown) => void) | undefined
+  /**
+   * Parent-based sampling decided here, before the tracer is asked: a span whose parent is not
+   * sampled, or a new trace that loses the draw against `ratio`, never reaches the SDK — the
+   * context only gets an unsampled `traceparent` (same trace id, a new span id) to pass on. Most
+   * requests at a low ratio are such, and the SDK's `startSpan` (ids, attribute sanitising, the
+   * sampler, a context copy) is most of what tracing costs them. The tracer should then record
+   * whatever reaches it (`ParentBased(AlwaysOn)`). Unset: every decision is the tracer's.
+   */
+  sampling?: { ratio: number } | undefined
+}
+
+/** `00-<trace id>-<new span id>-00`: a child that is not recorded, or a new unsampled trace. */
+const unsampled = (traceId: string): string => `00-${traceId}-${randomSpanId()}-00`
+
+/** Subscribes a tracer to the three tracing channels; returns the function that unsubscribes. */
+export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptions = {}): () => void {
+  const onError = options.onError ?? ((): void => undefined)
+  const ratio = options.sampling?.ratio
+  /**
+   * The `traceparent` of a span that is not sampled, or undefined when the tracer should start
+   * one. `parent` is the caller's or the stored `traceparent` (an invalid one starts a new trace).
+   */
+  const notSampled =
+    ratio === undefined
+      ? (): undefined => undefined
+      : (parent: string | undefined): string | undefined => {
+          const sc = parent === undefined ? undefined : parseTraceparent(parent)
+          if (sc !== undefined) return (sc.traceFlags & 1) === 0 ? unsampled(sc.traceId) : undefined
+          return Math.random() < ratio ? undefined : unsampled(randomTraceId())
+        }
   // A context carries its span from start to end in its `span` slot (not a WeakMap: ephemerons
   // cost the garbage collector on every request); taking it makes a second end a no-op.
   const take = (m: { span?: unknown }): Span | undefined => {
@@ -109,6 +137,13 @@ export function subscribeTracing(tracer: Tracer, onError: (err: unknown) => void
   const gateway: Handlers = {
     start: safe((m) => {
       if (!isGatewayTrace(m)) return
+      const tp = m.headers.traceparent
+      // Several traceparent headers are ambiguous: the spec says to ignore them all.
+      const skip = notSampled(typeof tp === 'string' ? tp : undefined)
+      if (skip !== undefined) {
+        m.traceparent = skip
+        return
+      }
       const s = startGatewaySpan({ route: m.route, method: m.method, requestId: m.requestId, headers: m.headers }, tracer)
       m.span = s.span
       m.traceparent = carrierOf(s.context)?.traceparent
@@ -124,6 +159,7 @@ export function subscribeTracing(tracer: Tracer, onError: (err: unknown) => void
   const publish: Handlers = {
     start: safe((m) => {
       if (!isPublishTrace(m)) return
+      if ((m.traceparent = notSampled(m.parent)) !== undefined) return
       const s = startPublishSpan(contextFromCarrier(m.parent), { topic: m.topic }, tracer)
       m.span = s.span
       m.traceparent = s.carrier?.traceparent
@@ -141,6 +177,7 @@ export function subscribeTracing(tracer: Tracer, onError: (err: unknown) => void
   const delivery: Handlers = {
     start: safe((m) => {
       if (!isDeliveryTrace(m)) return
+      if ((m.traceparent = notSampled(m.parent ?? undefined)) !== undefined) return
       const s = startDeliverySpan(
         { carrier: m.parent, flow: m.flowId, system: m.system ?? undefined, eventId: m.eventId, deliveryId: m.deliveryId, attempt: m.attempt },
         tracer,

@@ -39,6 +39,22 @@ export function parseTraceparent(value: string | undefined, tracestate?: string)
   return sc
 }
 
+/** Scratch for ids: filled with Math.random words, read as hex (as the SDK's own id generator does: ids must be unique, not secret; Number#toString(16) is several times slower). */
+const ID_BYTES = Buffer.alloc(16)
+
+function randomHex(bytes: 8 | 16): string {
+  do {
+    for (let i = 0; i < bytes; i += 4) ID_BYTES.writeUInt32BE((Math.random() * 0x1_0000_0000) >>> 0, i)
+  } while (ID_BYTES.readUInt32BE(0) === 0 && ID_BYTES.readUInt32BE(4) === 0 && (bytes === 8 || (ID_BYTES.readUInt32BE(8) === 0 && ID_BYTES.readUInt32BE(12) === 0)))
+  return ID_BYTES.toString('hex', 0, bytes)
+}
+
+/** A random, valid (not all-zero) trace id. */
+export const randomTraceId = (): string => randomHex(16)
+
+/** A random, valid (not all-zero) span id. */
+export const randomSpanId = (): string => randomHex(8)
+
 /** `00-<trace id>-<span id>-<flags>`. */
 export function formatTraceparent(sc: SpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`

@@ -10,9 +10,10 @@
  * spans never need the global: the trace context travels explicitly, in headers and in the store.
  */
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import type { Logger } from 'pino'
 import type { TelemetryConfig } from '../config/spec/telemetry.js'
@@ -49,13 +50,32 @@ export function tracesUrl(endpoint: string): string {
   return url.toString()
 }
 
+/**
+ * The text of a diag message. The SDK's global error handler logs an exception as its JSON
+ * (`{"stack":…,"message":"Timeout","name":"Error"}`): keep the message, not a stack trace.
+ */
+function diagMessage(raw: unknown): string {
+  if (raw instanceof Error) return raw.message
+  const text = String(raw)
+  if (!text.startsWith('{')) return text
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown }
+    return typeof parsed.message === 'string' ? parsed.message : text
+  } catch {
+    return text
+  }
+}
+
 /** OpenTelemetry's own warnings (a failed export) into the node's log, at most once a minute per message. */
 function diagnosticsLogger(logger: Logger): DiagLogger {
   const last = new Map<string, number>()
-  const warn = (message: string, ...args: unknown[]): void => {
+  const warn = (raw: unknown, ...args: unknown[]): void => {
+    const message = diagMessage(raw)
     const now = Date.now()
-    if ((last.get(message) ?? -Infinity) > now - 60_000) return
-    last.set(message, now)
+    // Keyed without digits: "Dropped 3564 spans…" and "Dropped 1485 spans…" are one message.
+    const key = message.replace(/\d+/g, '#')
+    if ((last.get(key) ?? -Infinity) > now - 60_000) return
+    last.set(key, now)
     logger.warn({ component: 'tracing', detail: args.map((a) => (a instanceof Error ? a.message : a)) }, `tracing: ${message}`)
   }
   const ignore = (): void => undefined
@@ -69,7 +89,9 @@ export function startTracing(o: TracingOptions): Tracing {
   const otlp = t?.otlp
   const timeoutMs = durationMs(otlp?.timeout ?? DEFAULT_EXPORT_TIMEOUT)
   if (otlp !== undefined) {
-    const exporter = new OTLPTraceExporter({ url: tracesUrl(otlp.endpoint), headers: { ...otlp.headers }, timeoutMillis: timeoutMs })
+    // protobuf unless told otherwise: OTLP's default, and the cheaper of the two to encode and send.
+    const Exporter = otlp.protocol === 'http/json' ? OtlpJsonExporter : OtlpProtobufExporter
+    const exporter = new Exporter({ url: tracesUrl(otlp.endpoint), headers: { ...otlp.headers }, timeoutMillis: timeoutMs })
     processors.push(new BatchSpanProcessor(exporter, { exportTimeoutMillis: timeoutMs }))
   }
   if (processors.length === 0) return { enabled: false, stop: () => Promise.resolve() }
@@ -81,16 +103,19 @@ export function startTracing(o: TracingOptions): Tracing {
       [ATTR_SERVICE_INSTANCE_ID]: newId(),
       ...(o.version !== undefined ? { [ATTR_SERVICE_VERSION]: o.version } : {}),
     }),
-    // A caller's sampled flag decides for its trace; new traces are kept by trace-id ratio, so
-    // every node (and the target, if it samples the same way) keeps the same traces.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    // Parent-based sampling at `ratio` is decided by the subscriber before a span reaches the SDK
+    // (unsampled requests skip it entirely); what does reach it is recorded.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: processors,
   })
   // Process-wide, like the SDK's own default; only warnings and errors (a collector that is down).
   diag.setLogger(diagnosticsLogger(o.logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
   const log = o.logger.child({ component: 'tracing' })
-  const unsubscribe = subscribeTracing(provider.getTracer(TRACER_NAME, o.version), (err) => log.error({ err }, 'a tracing handler failed'))
-  if (otlp !== undefined) log.info({ endpoint: tracesUrl(otlp.endpoint), ratio }, 'exporting traces over OTLP/HTTP')
+  const unsubscribe = subscribeTracing(provider.getTracer(TRACER_NAME, o.version), {
+    onError: (err) => log.error({ err }, 'a tracing handler failed'),
+    sampling: { ratio },
+  })
+  if (otlp !== undefined) log.info({ endpoint: tracesUrl(otlp.endpoint), protocol: otlp.protocol ?? 'http/protobuf', ratio }, 'exporting traces over OTLP/HTTP')
 
   let stopping: Promise<void> | undefined
   return {

@@ -13,6 +13,7 @@ import { StoreBus } from '../../src/bus/store/store-bus.js'
 import { SwitchboardError } from '../../src/core/errors.js'
 import { compileFlowSet } from '../../src/flows/flow-set.js'
 import { Publisher } from '../../src/flows/publisher.js'
+import { gatewayTracing } from '../../src/gateway/diagnostics.js'
 import { PUBLISH_TRACE_CHANNEL, subscribeTracing } from '../../src/observe/index.js'
 import type { Store } from '../../src/store/contract.js'
 import { openStore } from '../../src/store/open.js'
@@ -41,7 +42,7 @@ describe('trace subscriber', () => {
     exporter = new InMemorySpanExporter()
     provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
     errors.length = 0
-    unsubscribe = subscribeTracing(provider.getTracer('test'), (err) => errors.push(err))
+    unsubscribe = subscribeTracing(provider.getTracer('test'), { onError: (err) => errors.push(err) })
   })
   afterEach(async () => {
     unsubscribe()
@@ -104,11 +105,91 @@ describe('trace subscriber', () => {
   it('contains a failing tracer: the publish goes through untraced and the error is reported', async () => {
     unsubscribe()
     const broken = { startSpan: () => assert.fail('tracer broke'), startActiveSpan: () => assert.fail('unused') } as unknown as Tracer
-    unsubscribe = subscribeTracing(broken, (err) => errors.push(err))
+    unsubscribe = subscribeTracing(broken, { onError: (err) => errors.push(err) })
     const r = await publisher.publish({ topic: 'item.changed', id: 'e', body: { id: 'e' }, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })
     assert.equal(r.duplicate, false)
     assert.equal(errors.length, 1)
     // Untraced, the caller's context is stored as it came.
     assert.equal((await store.events.get(r.id))?.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+  })
+})
+
+describe('trace subscriber: sampling decided before the SDK', () => {
+  const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
+  const CALLER_SPAN = '00f067aa0ba902b7'
+  const TP = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/
+  let exporter: InMemorySpanExporter
+  let provider: BasicTracerProvider
+  let started: number
+  let unsubscribe: () => void
+
+  /** A tracer that counts the spans the SDK was asked for. */
+  function subscribe(ratio: number): void {
+    exporter = new InMemorySpanExporter()
+    provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+    const sdk = provider.getTracer('test')
+    started = 0
+    const counting = {
+      startSpan: (...args: Parameters<Tracer['startSpan']>) => (started++, sdk.startSpan(...args)),
+      startActiveSpan: sdk.startActiveSpan.bind(sdk),
+    } as Tracer
+    unsubscribe = subscribeTracing(counting, { sampling: { ratio } })
+  }
+  afterEach(async () => {
+    unsubscribe()
+    await provider.shutdown()
+  })
+
+  /** One gateway request through the tracing channel, as the router publishes it. */
+  function request(headers: Record<string, string>): string | undefined {
+    const t = { route: 'get-order', method: 'GET', requestId: 'r-1', headers, traceparent: undefined as string | undefined, span: undefined, status: 0, errorCode: null }
+    gatewayTracing.start.publish(t)
+    t.status = 200
+    gatewayTracing.asyncEnd.publish(t)
+    return t.traceparent
+  }
+
+  it('ratio 0: new traces never reach the SDK, yet each request passes on a fresh unsampled traceparent', () => {
+    subscribe(0)
+    const a = TP.exec(request({}) ?? '')
+    const b = TP.exec(request({}) ?? '')
+    assert.ok(a && b, 'valid traceparents')
+    assert.equal(a[3], '00')
+    assert.notEqual(a[1], b[1], 'a new trace per request')
+    assert.notEqual(a[1], '0'.repeat(32))
+    assert.equal(started, 0, 'the SDK was not asked')
+    assert.equal(exporter.getFinishedSpans().length, 0)
+  })
+
+  it('a caller’s sampled flag wins over ratio 0; an unsampled caller is continued without the SDK over ratio 1', () => {
+    subscribe(0)
+    const sampled = TP.exec(request({ traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` }) ?? '')
+    assert.equal(sampled?.[1], CALLER_TRACE)
+    assert.equal(sampled?.[3], '01')
+    const spans = exporter.getFinishedSpans()
+    assert.equal(spans.length, 1)
+    assert.equal(spans[0]?.parentSpanContext?.spanId, CALLER_SPAN)
+    unsubscribe()
+
+    subscribe(1)
+    const continued = TP.exec(request({ traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-00` }) ?? '')
+    assert.equal(continued?.[1], CALLER_TRACE, 'same trace')
+    assert.notEqual(continued?.[2], CALLER_SPAN, 'its own span id')
+    assert.equal(continued?.[3], '00')
+    assert.equal(started, 0)
+    // A malformed caller context is ignored: a new trace, drawn at the ratio (1: recorded).
+    const fresh = TP.exec(request({ traceparent: `00-${CALLER_TRACE}-${'0'.repeat(16)}-01` }) ?? '')
+    assert.notEqual(fresh?.[1], CALLER_TRACE)
+    assert.equal(fresh?.[3], '01')
+    assert.equal(started, 1)
+  })
+
+  it('ratio 0.5 records about half of new traces', () => {
+    subscribe(0.5)
+    let sampled = 0
+    for (let i = 0; i < 2000; i++) if (request({})?.endsWith('-01')) sampled++
+    assert.equal(started, sampled, 'only sampled requests reach the SDK')
+    // Binomial(2000, 0.5): ±8 standard deviations, so this never fails by chance.
+    assert.ok(sampled > 820 && sampled < 1180, `${sampled} of 2000 sampled`)
   })
 })

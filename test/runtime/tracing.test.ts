@@ -288,18 +288,23 @@ describe('OTLP/HTTP export', () => {
   interface Received {
     path: string
     headers: IncomingHttpHeaders
-    body: string
+    body: Buffer
   }
 
-  it('posts the spans as OTLP JSON to <endpoint>/v1/traces with the configured headers, flushed at stop', async () => {
+  /**
+   * One webhook through a hub exporting to a loopback collector with `otlp` (YAML flow mapping
+   * fields after the endpoint); returns what the collector received after the hub stopped, and
+   * the trace id stored with the event.
+   */
+  async function exportOnce(otlpFields: string): Promise<{ posts: Received[]; traceId: string }> {
     const posts: Received[] = []
     const collector = createServer((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
-        posts.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end('{}')
+        posts.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) })
+        res.writeHead(200, { 'content-type': String(req.headers['content-type']) })
+        res.end(req.headers['content-type'] === 'application/json' ? '{}' : '')
       })
     })
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
@@ -307,35 +312,66 @@ describe('OTLP/HTTP export', () => {
     const sink = await startSink()
     const telemetry = `telemetry:
   serviceName: sb-orders
-  otlp: { endpoint: "${endpoint}", headers: { x-api-key: "\${env:OTLP_KEY}" }, timeout: 2s }
+  otlp: { endpoint: "${endpoint}", headers: { x-api-key: "\${env:OTLP_KEY}" }, timeout: 2s${otlpFields} }
 `
     const cfg = await tempConfig(config(sink.url, telemetry))
     try {
       const hub = await startHub({ configFile: cfg.file, env: { ...ENV, OTLP_KEY: 'collector-key-1234' }, anyPort: true, logger: memoryLogger().logger })
+      let traceId = ''
       try {
-        await sendWebhook(hub, 'x-1')
+        const answer = await sendWebhook(hub, 'x-1')
         await waitFor('the delivery', () => sink.answers[0])
+        traceId = TRACEPARENT_RE.exec((await hub.store.events.get(answer.body.id))?.traceparent ?? '')?.[1] ?? ''
       } finally {
         // Stopping flushes the batch processor (bounded by the export timeout).
         await hub.stop()
       }
-      const post = await waitFor('a POST to the collector', () => posts[0], 5_000)
-      assert.equal(post.path, '/v1/traces')
-      assert.equal(post.headers['content-type'], 'application/json')
-      assert.equal(post.headers['x-api-key'], 'collector-key-1234')
-      const doc = JSON.parse(posts.map((p) => p.body).join('\n').split('\n')[0] ?? '{}') as {
-        resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }> }>
-      }
-      const spans = posts.flatMap((p) => (JSON.parse(p.body) as typeof doc).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)))
-      const resource = doc.resourceSpans[0]?.resource.attributes ?? []
-      assert.equal(resource.find((a) => a.key === 'service.name')?.value.stringValue, 'sb-orders')
-      assert.deepEqual(new Set(spans.map((s) => s.name)), new Set(['POST shop-webhook', 'publish order.created', 'deliver to-sink']))
-      assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, 'one trace')
+      await waitFor('a POST to the collector', () => posts[0], 5_000)
+      assert.match(traceId, /^[0-9a-f]{32}$/, 'the event stored its trace context')
+      return { posts, traceId }
     } finally {
       await sink.close()
       await cfg.cleanup()
       await new Promise<void>((resolve) => collector.close(() => resolve()))
     }
+  }
+
+  const SPAN_NAMES = ['POST shop-webhook', 'publish order.created', 'deliver to-sink']
+
+  it('posts the spans as OTLP JSON to <endpoint>/v1/traces with the configured headers, flushed at stop', async () => {
+    const { posts, traceId } = await exportOnce(', protocol: http/json')
+    const post = posts[0] as Received
+    assert.equal(post.path, '/v1/traces')
+    assert.equal(post.headers['content-type'], 'application/json')
+    assert.equal(post.headers['x-api-key'], 'collector-key-1234')
+    type Doc = {
+      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }> }>
+    }
+    const docs = posts.map((p) => JSON.parse(p.body.toString('utf8')) as Doc)
+    const spans = docs.flatMap((d) => d.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((sc) => sc.spans)))
+    const resource = docs[0]?.resourceSpans[0]?.resource.attributes ?? []
+    assert.equal(resource.find((a) => a.key === 'service.name')?.value.stringValue, 'sb-orders')
+    assert.deepEqual(new Set(spans.map((sp) => sp.name)), new Set(SPAN_NAMES))
+    assert.deepEqual(new Set(spans.map((sp) => sp.traceId)), new Set([traceId]), 'one trace, the stored one')
+  })
+
+  it('posts protobuf by default (OTLP’s own default encoding)', async () => {
+    const { posts, traceId } = await exportOnce('')
+    const post = posts[0] as Received
+    assert.equal(post.path, '/v1/traces')
+    assert.equal(post.headers['content-type'], 'application/x-protobuf')
+    assert.equal(post.headers['x-api-key'], 'collector-key-1234')
+    // Protobuf keeps strings as UTF-8 and ids as raw bytes: every span's name is there, and the
+    // stored trace id once per span plus once in the attempt's link to the publish (16 raw bytes
+    // that never occur by chance).
+    const body = Buffer.concat(posts.map((p) => p.body))
+    assert.ok(body.includes('sb-orders'), 'the service name')
+    for (const name of SPAN_NAMES) assert.ok(body.includes(name), `span ${name}`)
+    const id = Buffer.from(traceId, 'hex')
+    let count = 0
+    for (let at = body.indexOf(id); at !== -1; at = body.indexOf(id, at + 1)) count++
+    assert.equal(count, SPAN_NAMES.length + 1, 'every span (and the link) carries the stored trace id')
+    assert.equal(body.includes(traceId), false, 'ids are bytes, not hex text (this is not JSON)')
   })
 
   it('logs a warning when the collector cannot be reached, and still stops', async () => {
