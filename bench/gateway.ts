@@ -1,6 +1,6 @@
 /**
  * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 5] [--connections 50]
- * [--latency-rounds 12] [--latency-duration 2] [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
+ * [--latency-rounds 12] [--latency-duration 2] [--latency-load 0.5] [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
  * (the project is built into node_modules/.cache/switchboard-bench first) unless `--tsx`.
  *
  * On loopback, every server in its own single process (bench/gateway-servers.ts) and the load
@@ -69,6 +69,8 @@ interface Options {
   /** Rounds and seconds per target of the fixed-rate latency phase. */
   latencyRounds: number
   latencyDurationS: number
+  /** Offered rate of the latency phase as a share of sb-plain's max req/s (the issue's goal: 0.5). */
+  latencyLoad: number
   connections: number
   profile: boolean
   /** Run the servers from TypeScript through tsx instead of compiled JavaScript. */
@@ -86,6 +88,7 @@ function parseArgs(args: string[]): Options {
     rounds: get('rounds', 5),
     latencyRounds: get('latency-rounds', 12),
     latencyDurationS: get('latency-duration', 2),
+    latencyLoad: Math.min(1, get('latency-load', 0.5)),
     connections: get('connections', 50),
     profile: args.includes('--profile'),
     tsx: args.includes('--tsx'),
@@ -347,10 +350,10 @@ export async function run(args: string[]): Promise<void> {
     }
     const max = summarise(results)
 
-    // Latency at half of the plain route's max rate: each target together with a probe of direct
+    // Latency at half (--latency-load) of the plain route's max rate: each target together with a probe of direct
     // at a quarter of that rate, on one schedule (see fixedRate); `direct+<name>` holds the
     // probe's figures from those runs.
-    const half = Math.floor((max.get('sb-plain')?.rps ?? 0) / 2)
+    const half = Math.floor((max.get('sb-plain')?.rps ?? 0) * opts.latencyLoad)
     const direct = targets.find((t) => t.name === 'direct') as Target
     const halfTargets = targets.filter((t) => ['fastify-proxy', 'sb-plain', 'sb-apikey'].includes(t.name))
     const halfResults = new Map<string, LoadResult[]>(halfTargets.flatMap((t) => [[t.name, []], [`direct+${t.name}`, []]]))

@@ -91,7 +91,12 @@ export function compileTarget(to: TargetConfig, where: string): CompiledTarget {
     return ''
   })
   if (/[{}]/.test(stripped)) throw configError(`${where}.${key}: unbalanced "{" or "}" in ${JSON.stringify(template)}`)
-  const extra = Object.entries(to.headers ?? {}).filter(([name]) => !RESERVED.has(name.toLowerCase()))
+  // Lower-cased, so a configured `Content-Type` replaces the JSON default instead of being sent
+  // next to it (two values of one header).
+  const extra = Object.entries(to.headers ?? {})
+    .map(([name, value]) => [name.toLowerCase(), value] as const)
+    .filter(([name]) => !RESERVED.has(name))
+  const ownContentType = extra.some(([name]) => name === 'content-type')
   const sign = to.sign?.secret
   const recordedPath = to.recordedPath
   if (sign !== undefined) {
@@ -111,7 +116,7 @@ export function compileTarget(to: TargetConfig, where: string): CompiledTarget {
       const body = input.payload === undefined || method === 'DELETE' ? undefined : JSON.stringify(input.payload)
       const headers: Record<string, string> = {}
       for (const [name, value] of extra) headers[name] = value
-      if (body !== undefined) headers['content-type'] = 'application/json'
+      if (body !== undefined && !ownContentType) headers['content-type'] = 'application/json'
       const idKey = idempotencyKey(input.eventId, input.flowId)
       headers['idempotency-key'] = idKey
       headers['x-request-id'] = newRequestId()

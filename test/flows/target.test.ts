@@ -36,6 +36,15 @@ describe('compileTarget', () => {
     assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id'])
   })
 
+  it('a configured Content-Type (any case) replaces the JSON default: one value, not two', () => {
+    const t = compileTarget({ system: 'inv', post: '/i', headers: { 'Content-Type': 'application/vnd.api+json', 'X-Tenant': 't1' } }, 'f')
+    const req = t.build(input())
+    assert.equal(req.headers['content-type'], 'application/vnd.api+json')
+    assert.equal(req.headers['Content-Type'], undefined)
+    assert.equal(req.headers['x-tenant'], 't1')
+    assert.equal(Object.keys(req.headers).filter((k) => k.toLowerCase() === 'content-type').length, 1)
+  })
+
   it('config headers cannot override the delivery headers', () => {
     const t = compileTarget({ system: 'inv', post: '/i', headers: { 'Idempotency-Key': 'evil', traceparent: 'x' } }, 'f')
     const req = t.build(input())
