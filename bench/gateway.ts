@@ -1,6 +1,6 @@
 /**
  * Gateway benchmark: `npm run bench -- gateway [--duration 5] [--rounds 5] [--connections 50]
- * [--latency-rounds 12] [--latency-duration 2] [--latency-load 0.5] [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
+ * [--latency-rounds 12] [--latency-duration 2] [--latency-load 0.5] [--wrk-latency-connections 2] [--profile] [--tsx]`, or directly `npx tsx bench/gateway.ts …`. The servers run compiled
  * (the project is built into node_modules/.cache/switchboard-bench first) unless `--tsx`.
  *
  * On loopback, every server in its own single process (bench/gateway-servers.ts) and the load
@@ -19,7 +19,10 @@
  * of direct on one schedule — the added p99 of a target is the median over rounds of (its p99 −
  * the probe's p99 over the same seconds), so a stall of the shared machine hits both or spoils
  * one round, not the figure; the proxy processes also time, from inside, what they spend on each
- * request besides waiting for the upstream (gateway-servers.ts) — and RSS with 1,000 routes loaded. `--profile` writes V8 CPU
+ * request besides waiting for the upstream (gateway-servers.ts). With wrk installed, latency is
+ * also taken under a light closed loop (`--wrk-latency-connections`, default 2): wrk's own tail
+ * is far shorter than the JavaScript generator's, which on 2 cores decides the open-loop p99.
+ * Last, RSS with 1,000 routes loaded. `--profile` writes V8 CPU
  * profiles of the Switchboard processes to ./profiles.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process'
@@ -71,6 +74,8 @@ interface Options {
   latencyDurationS: number
   /** Offered rate of the latency phase as a share of sb-plain's max req/s (the issue's goal: 0.5). */
   latencyLoad: number
+  /** Connections of the wrk closed-loop latency phase (few: the load stays well under max). */
+  wrkLatencyConnections: number
   connections: number
   profile: boolean
   /** Run the servers from TypeScript through tsx instead of compiled JavaScript. */
@@ -89,6 +94,7 @@ function parseArgs(args: string[]): Options {
     latencyRounds: get('latency-rounds', 12),
     latencyDurationS: get('latency-duration', 2),
     latencyLoad: Math.min(1, get('latency-load', 0.5)),
+    wrkLatencyConnections: get('wrk-latency-connections', 2),
     connections: get('connections', 50),
     profile: args.includes('--profile'),
     tsx: args.includes('--tsx'),
@@ -187,11 +193,11 @@ async function maxLoad(t: Target, opts: Options, durationS = opts.durationS): Pr
 }
 
 /** wrk when installed, else autocannon. Latencies in ms. */
-async function closedLoop(t: Target, opts: Options, durationS: number): Promise<LoadResult> {
+async function closedLoop(t: Target, opts: Options, durationS: number, connections = opts.connections): Promise<LoadResult> {
   const wrk = await findWrk()
   if (wrk) {
     const headerArgs = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`])
-    const { stdout } = await promisify(execFile)(wrk, ['-t1', `-c${opts.connections}`, `-d${durationS}s`, '--latency', ...headerArgs, t.url])
+    const { stdout } = await promisify(execFile)(wrk, ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', ...headerArgs, t.url])
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0)
     const pct = (p: string): number => {
       const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout)
@@ -373,6 +379,20 @@ export async function run(args: string[]): Promise<void> {
     }
     const atHalf = summarise(halfResults)
 
+    // With wrk: latency under a light closed loop (a C generator has a far shorter tail of its
+    // own than the JavaScript open loop above). Each round measures direct, then each proxy, back
+    // to back; the added p99 is the median over rounds of (proxy − that round's direct).
+    const wrkNames = ['direct', 'fastify-proxy', 'sb-plain', 'sb-apikey']
+    const wrkResults = new Map<string, LoadResult[]>(wrkNames.map((n) => [n, []]))
+    if (await findWrk()) {
+      for (let round = 0; round < 5; round++) {
+        for (const name of wrkNames) {
+          const t = targets.find((x) => x.name === name) as Target
+          wrkResults.get(name)?.push(await closedLoop(t, opts, 3, opts.wrkLatencyConnections))
+        }
+      }
+    }
+
     const many = await start('sb-1000', upstreamUrl, opts)
     children.push(many.child)
     const manyTarget: Target = { name: 'sb-1000', url: `http://127.0.0.1:${many.port}/orders/1`, headers: {}, child: many.child }
@@ -408,6 +428,17 @@ export async function run(args: string[]): Promise<void> {
       (name) => `${name} ${paired(halfResults, name, `direct+${name}`, (a, b) => a.p99 - b.p99).rounds.map((r) => r.toFixed(2)).join(' ')}`,
     )
     lines.push('', `Added p99 at ${half} req/s per round (${opts.latencyRounds} rounds × ${opts.latencyDurationS} s, ms): ${addedRounds.join('; ')}.`)
+    if ((wrkResults.get('direct') ?? []).length > 0) {
+      const wrkMax = summarise(wrkResults)
+      const cells = wrkNames.map((name) => {
+        const r = wrkMax.get(name) as LoadResult
+        const share = ((r.rps / ((max.get(name) as LoadResult).rps || NaN)) * 100).toFixed(0)
+        if (name === 'direct') return `direct ${r.rps.toFixed(0)} req/s (${share} % of its max), p50 / p99 ${r.p50.toFixed(3)} / ${r.p99.toFixed(3)} ms`
+        const added = paired(wrkResults, name, 'direct', (a, b) => a.p99 - b.p99)
+        return `${name} ${r.rps.toFixed(0)} req/s (${share} % of its max), p50 / p99 ${r.p50.toFixed(3)} / ${r.p99.toFixed(3)} ms, added p99 ${added.median.toFixed(3)} ms (rounds ${added.rounds.map((x) => x.toFixed(2)).join(' ')})`
+      })
+      lines.push('', `wrk closed loop, ${opts.wrkLatencyConnections} connections, 5 rounds × 3 s: ${cells.join('; ')}.`)
+    }
     lines.push('', `RSS: ${mb(rss1000)} with 1,000 routes loaded (one-route gateway after the run: ${mb(rssPlain)}).`)
     const errors = [...max.values(), ...atHalf.values()].reduce((a, r) => a + r.errors, 0)
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
