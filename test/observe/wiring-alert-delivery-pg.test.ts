@@ -10,24 +10,9 @@ import { startHub, type Hub, type Role } from '../../src/runtime/hub.js'
 import { requireService } from '../helpers/services.js'
 import { memoryLogger, tempConfig, type TempConfig } from '../runtime/helpers.js'
 import { createTestDatabase, type TestDatabase } from '../store/pg-database.js'
-import { flakySystem, receiver, until, type FlakySystem, type Receiver } from './wiring-helpers.js'
+import { flakyHubConfig, flakySystem, receiver, until, type FlakySystem, type Receiver } from './wiring-helpers.js'
 
-const config = (store: string, flaky: string, hook: string) => `
-version: 1
-store: ${store}
-listen: { admin: 0, gateway: 0 }
-admin: { token: "alert-delivery-pg-token-0123456789" }
-observe:
-  health: { window: 2s }
-  alerts: { interval: 100ms, startDelay: 0s }
-systems:
-  flaky:
-    baseUrl: ${flaky}
-    timeout: 2s
-    circuitBreaker: { failureRate: 0.5, minRequests: 4, window: 10s, cooldown: 300ms }
-routes:
-  - { id: get-thing, get: /things/:id, proxy: { system: flaky, path: /things/:id } }
-channels:
+const config = (store: string, flaky: string, hook: string) => `${flakyHubConfig({ store, token: 'alert-delivery-pg-token-0123456789', flaky })}channels:
   ops: { webhook: { url: "${hook}/hook", retry: { initial: 100ms, max: 200ms, attempts: 100 } } }
 alerts:
   - { id: flaky-down, when: { circuitOpen: { system: flaky } }, for: 200ms, channels: [ops] }

@@ -14,7 +14,7 @@ import type { DeliveryRecord } from '../../src/store/contract.js'
 import { startHub, type Hub, type Role } from '../../src/runtime/hub.js'
 import { runCli } from '../cli/run.js'
 import { memoryLogger, tempConfig, type TempConfig } from '../runtime/helpers.js'
-import { flakySystem, receiver, until, type FlakySystem, type Receiver, type Received } from './wiring-helpers.js'
+import { flakyHubConfig, flakySystem, receiver, until, type FlakySystem, type Receiver, type Received } from './wiring-helpers.js'
 
 const TOKEN = 'alert-delivery-admin-token-0123'
 const SECRET = 'whsec_' + Buffer.from('alert-delivery-signing-secret!').toString('base64')
@@ -23,22 +23,7 @@ const CHAT = 'switchboard.alerts.chat'
 /** Fast retries so a test waits milliseconds, not the default minutes. */
 const RETRY = '{ initial: 100ms, max: 200ms, attempts: 100 }'
 
-const config = (flaky: string, hook: string, slack: string) => `
-version: 1
-store: sqlite:$DIR/hub.db
-listen: { admin: 0, gateway: 0 }
-admin: { token: "${TOKEN}" }
-observe:
-  health: { window: 2s }
-  alerts: { interval: 100ms, startDelay: 0s }
-systems:
-  flaky:
-    baseUrl: ${flaky}
-    timeout: 2s
-    circuitBreaker: { failureRate: 0.5, minRequests: 4, window: 10s, cooldown: 300ms }
-routes:
-  - { id: get-thing, get: /things/:id, proxy: { system: flaky, path: /things/:id } }
-channels:
+const config = (flaky: string, hook: string, slack: string) => `${flakyHubConfig({ store: 'sqlite:$DIR/hub.db', token: TOKEN, flaky })}channels:
   ops:
     webhook: { url: "${hook}/hooks/ops?team=a", secret: "${SECRET}", headers: { X-Team: ops, Content-Type: text/plain }, retry: ${RETRY} }
   chat:

@@ -13,27 +13,12 @@ import { createHmac } from 'node:crypto'
 import { startHub, type Hub } from '../../src/runtime/hub.js'
 import { memoryLogger, tempConfig, type TempConfig } from '../runtime/helpers.js'
 import { parseSamples, sampleValue } from './prom-text.js'
-import { flakySystem, receiver, until, type FlakySystem, type Receiver } from './wiring-helpers.js'
+import { flakyHubConfig, flakySystem, receiver, until, type FlakySystem, type Receiver } from './wiring-helpers.js'
 
 const TOKEN = 'drill-admin-token-0123456789'
 const SECRET = 'whsec_' + Buffer.from('drill-channel-signing-secret!!').toString('base64')
 
-const config = (flaky: string, hook: string, alerts = '{ interval: 100ms, startDelay: 0s }') => `
-version: 1
-store: sqlite:$DIR/hub.db
-listen: { admin: 0, gateway: 0 }
-admin: { token: "${TOKEN}" }
-observe:
-  health: { window: 2s }
-  alerts: ${alerts}
-systems:
-  flaky:
-    baseUrl: ${flaky}
-    timeout: 2s
-    circuitBreaker: { failureRate: 0.5, minRequests: 4, window: 10s, cooldown: 300ms }
-routes:
-  - { id: get-thing, get: /things/:id, proxy: { system: flaky, path: /things/:id } }
-channels:
+const config = (flaky: string, hook: string, alerts?: string) => `${flakyHubConfig({ store: 'sqlite:$DIR/hub.db', token: TOKEN, flaky, alerts })}channels:
   ops: { webhook: { url: "${hook}/hook", secret: "${SECRET}" } }
 alerts:
   - { id: flaky-down, when: { circuitOpen: { system: flaky } }, for: 500ms, severity: critical, channels: [ops] }

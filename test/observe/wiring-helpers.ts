@@ -108,3 +108,27 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     await sleep(50)
   }
 }
+
+/**
+ * The head of a hub config shared by the failure drills: the admin token, fast health and alert
+ * loops, and one `flaky` system (a tripping breaker) behind a proxy route. Tests append their
+ * `channels:` and `alerts:`.
+ */
+export function flakyHubConfig(o: { store: string; token: string; flaky: string; alerts?: string }): string {
+  return `
+version: 1
+store: ${o.store}
+listen: { admin: 0, gateway: 0 }
+admin: { token: "${o.token}" }
+observe:
+  health: { window: 2s }
+  alerts: ${o.alerts ?? '{ interval: 100ms, startDelay: 0s }'}
+systems:
+  flaky:
+    baseUrl: ${o.flaky}
+    timeout: 2s
+    circuitBreaker: { failureRate: 0.5, minRequests: 4, window: 10s, cooldown: 300ms }
+routes:
+  - { id: get-thing, get: /things/:id, proxy: { system: flaky, path: /things/:id } }
+`
+}
