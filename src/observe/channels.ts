@@ -173,6 +173,48 @@ const HANDLER_OF: Record<ObservedChannel, keyof Omit<ChannelHandlers, 'malformed
   [POLLER_RUN_CHANNEL]: 'pollerRun',
 }
 
+interface Subscriber {
+  handle: (e: unknown) => void
+  handlers: ChannelHandlers
+}
+
+/**
+ * One diagnostics listener per channel, shared by every handler set (metrics, health, …): a
+ * message is checked once, then handed to each. The list is replaced, never changed in place, so
+ * a handler that (un)subscribes during a dispatch does not disturb it.
+ */
+interface Fanout {
+  subscribers: readonly Subscriber[]
+  listener: (message: unknown) => void
+}
+const fanouts = new Map<ObservedChannel, Fanout>()
+
+function fanout(name: ObservedChannel): Fanout {
+  let f = fanouts.get(name)
+  if (f !== undefined) return f
+  const guard = GUARDS[name]
+  const entry: Fanout = {
+    subscribers: [],
+    listener: (message) => {
+      const subs = entry.subscribers
+      if (!isRec(message) || !guard(message)) {
+        for (const s of subs) s.handlers.malformed?.(name)
+        return
+      }
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i] as Subscriber
+        try {
+          s.handle(message)
+        } catch (err) {
+          s.handlers.handlerError?.(name, err)
+        }
+      }
+    },
+  }
+  fanouts.set(name, (f = entry))
+  return f
+}
+
 /**
  * Subscribes `handlers` to the channels they handle (and only those, so a channel nobody here
  * needs keeps `hasSubscribers === false`). Returns the function that unsubscribes them all.
@@ -180,26 +222,20 @@ const HANDLER_OF: Record<ObservedChannel, keyof Omit<ChannelHandlers, 'malformed
  * asynchronously as an uncaught exception in the publisher's process.
  */
 export function subscribeChannels(handlers: ChannelHandlers): () => void {
-  const subs: Array<[string, (message: unknown) => void]> = []
+  const mine: Array<[ObservedChannel, Fanout, Subscriber]> = []
   for (const name of OBSERVED_CHANNELS) {
-    const handler = handlers[HANDLER_OF[name]] as ((e: unknown) => void) | undefined
-    if (handler === undefined) continue
-    const guard = GUARDS[name]
-    const listener = (message: unknown): void => {
-      if (!isRec(message) || !guard(message)) {
-        handlers.malformed?.(name)
-        return
-      }
-      try {
-        handler(message)
-      } catch (err) {
-        handlers.handlerError?.(name, err)
-      }
-    }
-    diagnostics.subscribe(name, listener)
-    subs.push([name, listener])
+    const handle = handlers[HANDLER_OF[name]] as ((e: unknown) => void) | undefined
+    if (handle === undefined) continue
+    const f = fanout(name)
+    const sub: Subscriber = { handle, handlers }
+    if (f.subscribers.length === 0) diagnostics.subscribe(name, f.listener)
+    f.subscribers = [...f.subscribers, sub]
+    mine.push([name, f, sub])
   }
   return () => {
-    for (const [name, listener] of subs.splice(0)) diagnostics.unsubscribe(name, listener)
+    for (const [name, f, sub] of mine.splice(0)) {
+      f.subscribers = f.subscribers.filter((s) => s !== sub)
+      if (f.subscribers.length === 0) diagnostics.unsubscribe(name, f.listener)
+    }
   }
 }

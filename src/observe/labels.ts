@@ -34,12 +34,20 @@ export class BoundedLabel {
   }
 }
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'])
+/** The method labels: the standard methods, then `OTHER` for any method a client makes up. */
+export const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'OTHER'] as const
+const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.map((m, i) => [m, i]))
+const OTHER_METHOD = METHOD_LABELS.length - 1
+
+/** Index of the method's label in {@link METHOD_LABELS} (per-request series live in arrays indexed by it). */
+export function methodIndex(method: string): number {
+  // Methods arrive upper case nearly always: look up before allocating an upper-cased copy.
+  return METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase()) ?? OTHER_METHOD
+}
 
 /** The method as a label: one of the standard methods, else `OTHER` (a client chooses it). */
 export function methodLabel(method: string): string {
-  const m = method.toUpperCase()
-  return METHODS.has(m) ? m : 'OTHER'
+  return METHOD_LABELS[methodIndex(method)] as string
 }
 
 /** Why the gateway refused a request before it reached its action, when that is a limit. */
@@ -77,6 +85,11 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'aborted',
   'error',
 ]
+
+const CALL_OUTCOME_INDEX = new Map<string, number>(CALL_OUTCOMES.map((o, i) => [o, i]))
+
+/** Index of an outcome in {@link CALL_OUTCOMES}. */
+export const callOutcomeIndex = (o: CallOutcome): number => CALL_OUTCOME_INDEX.get(o) as number
 
 const CALL_ERRORS: Readonly<Record<string, CallOutcome>> = {
   ABORT_ERR: 'aborted',

@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { subscribeChannels, type ChannelHandlers, type CircuitStateName } from './channels.js'
-import { BoundedLabel, callOutcome, deliveryAttempted, DELIVERY_OUTCOME_LABEL, methodLabel, rejectionReason } from './labels.js'
+import { BoundedLabel, CALL_OUTCOMES, callOutcome, callOutcomeIndex, deliveryAttempted, DELIVERY_OUTCOME_LABEL, METHOD_LABELS, methodIndex, rejectionReason } from './labels.js'
 import { METRIC_DEFS, REMOVED_DEFAULT_METRICS, type MetricDef } from './metric-defs.js'
 import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
 import { CounterHandle, HistogramHandle } from './series.js'
@@ -139,25 +139,34 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
   for (const f of known.flows ?? []) for (const outcome of ['delivered', 'retried', 'dead']) m.deliveryOutcomes.inc({ flow: flow.value(f), outcome }, 0)
 
   // One message per gateway request and per system call: their series are resolved once per
-  // label tuple (series.ts) instead of prom-client hashing the labels on every inc/observe.
-  const gatewaySeries = new Map<string, { requests: CounterHandle; duration: HistogramHandle }>()
-  const systemSeries = new Map<string, { calls: CounterHandle; duration: HistogramHandle }>()
+  // label tuple (series.ts) instead of prom-client hashing the labels on every inc/observe, and
+  // found again through maps keyed by the bounded label values and arrays indexed by method and
+  // status class / outcome — no key string is built per request.
+  type GatewaySeries = { requests: CounterHandle; duration: HistogramHandle }
+  type SystemSeries = { calls: CounterHandle; duration: HistogramHandle }
+  const gatewaySeries = new Map<string, Map<string, Array<GatewaySeries | undefined>>>()
+  const systemSeries = new Map<string, Array<SystemSeries | undefined>>()
   const gatewayBuckets = D_BUCKETS.gateway
   const systemBuckets = D_BUCKETS.system
 
   const handlers: ChannelHandlers = {
     gatewayRequest(e) {
       const r = route.value(e.route)
-      const method = methodLabel(e.method)
       const c = consumer.value(e.consumer)
-      const key = `${r}\0${method}\0${e.statusClass}\0${c}`
-      let series = gatewaySeries.get(key)
+      let byConsumer = gatewaySeries.get(r)
+      if (byConsumer === undefined) gatewaySeries.set(r, (byConsumer = new Map()))
+      let slots = byConsumer.get(c)
+      if (slots === undefined) byConsumer.set(c, (slots = []))
+      const mi = methodIndex(e.method)
+      // '1xx'…'5xx' → 0…4 (the channel guard admits only those five).
+      const slot = mi * 5 + e.statusClass.charCodeAt(0) - 49
+      let series = slots[slot]
       if (series === undefined) {
-        series = {
+        const method = METHOD_LABELS[mi] as string
+        slots[slot] = series = {
           requests: new CounterHandle(m.gatewayRequests, { route: r, method, status_class: e.statusClass, consumer: c }),
           duration: new HistogramHandle(m.gatewayDuration, { route: r, method, status_class: e.statusClass }, gatewayBuckets),
         }
-        gatewaySeries.set(key, series)
       }
       series.requests.add(1)
       series.duration.observe(seconds(e.durationMs))
@@ -167,15 +176,16 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
     systemCall(e) {
       const s = system.value(e.system)
       const outcome = callOutcome(e)
-      const method = methodLabel(e.method)
-      const key = `${s}\0${method}\0${outcome}`
-      let series = systemSeries.get(key)
+      let slots = systemSeries.get(s)
+      if (slots === undefined) systemSeries.set(s, (slots = []))
+      const mi = methodIndex(e.method)
+      const slot = mi * CALL_OUTCOMES.length + callOutcomeIndex(outcome)
+      let series = slots[slot]
       if (series === undefined) {
-        series = {
-          calls: new CounterHandle(m.systemCalls, { system: s, method, outcome }),
+        slots[slot] = series = {
+          calls: new CounterHandle(m.systemCalls, { system: s, method: METHOD_LABELS[mi] as string, outcome }),
           duration: new HistogramHandle(m.systemDuration, { system: s, outcome }, systemBuckets),
         }
-        systemSeries.set(key, series)
       }
       series.calls.add(1)
       series.duration.observe(seconds(e.durationMs))

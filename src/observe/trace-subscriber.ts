@@ -14,7 +14,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
 import { isSwitchboardError } from '../core/errors.js'
-import { carrierOf, contextFromCarrier, parseTraceparent, randomSpanId, randomTraceId } from './traceparent.js'
+import { carrierOf, contextFromCarrier, parseTraceparent, randomSpanId, randomUnsampledTraceparent } from './traceparent.js'
 import { endDeliverySpan, endGatewaySpan, endPublishSpan, failSpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from './tracing.js'
 
 /** `TracingChannel` of a routed gateway request (src/gateway/diagnostics.ts). */
@@ -108,7 +108,7 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
       : (parent: string | undefined): string | undefined => {
           const sc = parent === undefined ? undefined : parseTraceparent(parent)
           if (sc !== undefined) return (sc.traceFlags & 1) === 0 ? unsampled(sc.traceId) : undefined
-          return Math.random() < ratio ? undefined : unsampled(randomTraceId())
+          return Math.random() < ratio ? undefined : randomUnsampledTraceparent()
         }
   // A context carries its span from start to end in its `span` slot (not a WeakMap: ephemerons
   // cost the garbage collector on every request); taking it makes a second end a no-op.

@@ -5,6 +5,7 @@
  * strict (https://www.w3.org/TR/trace-context/#traceparent-header): a malformed or all-zero value
  * is ignored, never trusted, and a new trace starts.
  */
+import { randomBytes } from 'node:crypto'
 import { ROOT_CONTEXT, TraceFlags, createTraceState, isSpanContextValid, trace, type Context, type SpanContext } from '@opentelemetry/api'
 
 export const TRACEPARENT_HEADER = 'traceparent'
@@ -39,21 +40,51 @@ export function parseTraceparent(value: string | undefined, tracestate?: string)
   return sc
 }
 
-/** Scratch for ids: filled with Math.random words, read as hex (as the SDK's own id generator does: ids must be unique, not secret; Number#toString(16) is several times slower). */
-const ID_BYTES = Buffer.alloc(16)
+/**
+ * Random hex for ids, drawn from crypto a block at a time: one native call per ~170 trace ids
+ * instead of one or more per id (ids must be unique, not secret; per-id draws cost more than
+ * anything else an unsampled request does). An id is a slice of the block.
+ */
+const POOL_BYTES = 4096
+let hexPool = ''
+let hexAt = 0
 
-function randomHex(bytes: 8 | 16): string {
-  do {
-    for (let i = 0; i < bytes; i += 4) ID_BYTES.writeUInt32BE((Math.random() * 0x1_0000_0000) >>> 0, i)
-  } while (ID_BYTES.readUInt32BE(0) === 0 && ID_BYTES.readUInt32BE(4) === 0 && (bytes === 8 || (ID_BYTES.readUInt32BE(8) === 0 && ID_BYTES.readUInt32BE(12) === 0)))
-  return ID_BYTES.toString('hex', 0, bytes)
+function randomHexChars(n: number): string {
+  if (hexAt + n > hexPool.length) {
+    hexPool = randomBytes(POOL_BYTES).toString('hex')
+    hexAt = 0
+  }
+  const s = hexPool.slice(hexAt, hexAt + n)
+  hexAt += n
+  return s
 }
 
+const ZERO_TRACE_ID = '0'.repeat(32)
+const ZERO_SPAN_ID = '0'.repeat(16)
+
 /** A random, valid (not all-zero) trace id. */
-export const randomTraceId = (): string => randomHex(16)
+function randomTraceId(): string {
+  let id: string
+  do id = randomHexChars(32)
+  while (id === ZERO_TRACE_ID)
+  return id
+}
 
 /** A random, valid (not all-zero) span id. */
-export const randomSpanId = (): string => randomHex(8)
+export function randomSpanId(): string {
+  let id: string
+  do id = randomHexChars(16)
+  while (id === ZERO_SPAN_ID)
+  return id
+}
+
+/**
+ * `00-<new trace id>-<new span id>-00`: a new trace that is not sampled (most requests at a low
+ * sampling ratio).
+ */
+export function randomUnsampledTraceparent(): string {
+  return `00-${randomTraceId()}-${randomSpanId()}-00`
+}
 
 /** `00-<trace id>-<span id>-<flags>`. */
 export function formatTraceparent(sc: SpanContext): string {

@@ -59,4 +59,35 @@ describe('channel contract with the publishers', () => {
     assert.deepEqual(seen, ['gateway', 'system', 'circuit', 'publish', 'delivery'])
     assert.equal(asObserved.length, 5)
   })
+
+  it('shares one check per message between subscribers; a throwing one does not stop the others', () => {
+    const channel = gateway.gatewayRequestChannel
+    assert.equal(channel.hasSubscribers, false)
+    const a: string[] = []
+    const b: string[] = []
+    const errors: unknown[] = []
+    const stopA = subscribeChannels({
+      gatewayRequest: (e) => {
+        a.push(e.route)
+        throw new Error('subscriber bug')
+      },
+      handlerError: (_c, err) => errors.push(err),
+      malformed: () => a.push('malformed'),
+    })
+    const stopB = subscribeChannels({ gatewayRequest: (e) => b.push(e.route), malformed: () => b.push('malformed') })
+    try {
+      channel.publish(gatewayMessage)
+      channel.publish({ route: 'r' }) // malformed: each subscriber hears of it
+      stopA()
+      assert.equal(channel.hasSubscribers, true, 'B still listens')
+      channel.publish({ ...gatewayMessage, route: 'after' })
+    } finally {
+      stopB()
+    }
+    assert.equal(channel.hasSubscribers, false, 'the last unsubscribe leaves the channel silent')
+    assert.deepEqual(a, ['r', 'malformed'])
+    assert.deepEqual(b, ['r', 'malformed', 'after'])
+    assert.equal(errors.length, 1)
+    stopA() // a second stop is harmless
+  })
 })

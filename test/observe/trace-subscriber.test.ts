@@ -15,6 +15,7 @@ import { compileFlowSet } from '../../src/flows/flow-set.js'
 import { Publisher } from '../../src/flows/publisher.js'
 import { gatewayTracing } from '../../src/gateway/diagnostics.js'
 import { PUBLISH_TRACE_CHANNEL, subscribeTracing } from '../../src/observe/index.js'
+import { parseTraceparent } from '../../src/observe/traceparent.js'
 import type { Store } from '../../src/store/contract.js'
 import { openStore } from '../../src/store/open.js'
 
@@ -157,6 +158,14 @@ describe('trace subscriber: sampling decided before the SDK', () => {
     assert.equal(a[3], '00')
     assert.notEqual(a[1], b[1], 'a new trace per request')
     assert.notEqual(a[1], '0'.repeat(32))
+    // Both ids come from one random draw: each must be valid (not all zero) and new.
+    const traces = new Set<string>()
+    for (let i = 0; i < 1000; i++) {
+      const tp = request({}) ?? ''
+      assert.ok(parseTraceparent(tp), tp)
+      traces.add(tp.slice(3, 35))
+    }
+    assert.equal(traces.size, 1000)
     assert.equal(started, 0, 'the SDK was not asked')
     assert.equal(exporter.getFinishedSpans().length, 0)
   })
