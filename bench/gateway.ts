@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { findWrk, runWrk } from './wrk.js'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { Pool } from 'undici'
 
@@ -163,23 +164,6 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL')
 }
 
-let wrkPath: string | undefined | null = null
-async function findWrk(): Promise<string | undefined> {
-  if (wrkPath !== null) return wrkPath
-  try {
-    const { stdout } = await promisify(execFile)('which', ['wrk'])
-    wrkPath = stdout.trim() || undefined
-  } catch {
-    wrkPath = undefined
-  }
-  return wrkPath
-}
-
-function wrkMs(value: string, unit: string): number {
-  const n = Number(value)
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n
-}
-
 /**
  * Closed-loop max load, with the CPU time the server spent per request — on a shared machine
  * that figure is steadier than req/s, which also depends on what else gets the cores.
@@ -196,15 +180,8 @@ async function maxLoad(t: Target, opts: Options, durationS = opts.durationS): Pr
 async function closedLoop(t: Target, opts: Options, durationS: number, connections = opts.connections): Promise<LoadResult> {
   const wrk = await findWrk()
   if (wrk) {
-    const headerArgs = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`])
-    const { stdout } = await promisify(execFile)(wrk, ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', ...headerArgs, t.url])
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0)
-    const pct = (p: string): number => {
-      const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout)
-      return m ? wrkMs(m[1] as string, m[2] as string) : NaN
-    }
-    const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
-    return { rps, p50: pct('50'), p99: pct('99'), errors, cpuUsPerReq: NaN }
+    const r = await runWrk(wrk, t.url, connections, durationS, t.headers)
+    return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUsPerReq: NaN }
   }
   const r = await autocannon({ url: t.url, connections: opts.connections, duration: durationS, headers: t.headers })
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, cpuUsPerReq: NaN }

@@ -14,6 +14,8 @@
  *    process, compiled first as in bench/gateway.ts (`--tsx` runs them from TypeScript); rounds
  *    are interleaved, the order rotated, so drift on a shared machine hits all alike; medians of
  *    req/s and of the gateway's CPU time per request are reported.
+ * 3. With wrk installed, first the same three gateways loaded at once (see pairedRounds): CPU
+ *    time per request over the same seconds — the steadiest comparison on a shared machine.
  *
  * The issue's goal is ≤ 10% throughput cost with tracing sampled at 10%.
  */
@@ -36,6 +38,8 @@ import { installMetrics } from '../src/observe/metrics.js'
 import { subscribeTracing } from '../src/observe/trace-subscriber.js'
 import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
 import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.js'
+import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
+import { findWrk, runWrk, type WrkResult } from './wrk.js'
 import type { IncomingMessage } from 'node:http'
 
 interface AutocannonResult {
@@ -106,11 +110,14 @@ function microBench(): string[] {
   const req = { method: 'GET', headers: { host: 'x' } } as unknown as IncomingMessage
   const { start, asyncEnd } = gatewayTracing
   const spanCost = (sampler: Sampler, sampling: { ratio: number } | undefined): number => {
+    // With sampling decided here, as the runtime does: preset ids, spans handed over in batches.
+    const ids = sampling === undefined ? undefined : new PresetIdGenerator()
     const provider = new BasicTracerProvider({
       sampler,
+      ...(ids ? { idGenerator: ids } : {}),
       spanProcessors: [new SimpleSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve() })],
     })
-    const unsubscribeTracing = subscribeTracing(provider.getTracer('bench'), { sampling })
+    const unsubscribeTracing = subscribeTracing(provider.getTracer('bench'), { sampling, ids })
     const ns = nsPerOp(() => {
       const t = gatewayTraceContext('get-order', req, 'r')
       start.publish(t)
@@ -131,7 +138,7 @@ function microBench(): string[] {
     `| message → metrics + health | ${withBoth.toFixed(0)} |`,
     `| tracing hook, tracing off (\`hasSubscribers\`) | ${hookOff.toFixed(1)} |`,
     `| request span via the tracing channel, 10 %, SDK sampler decides every request (no export) | ${sdkSampled.toFixed(0)} |`,
-    `| request span via the tracing channel, 10 %, decided before the SDK — the runtime's (no export) | ${span.toFixed(0)} |`,
+    `| request span via the tracing channel, 10 %, decided before the SDK, recorded in batches — the runtime's (no export) | ${span.toFixed(0)} |`,
   ]
 }
 
@@ -251,6 +258,54 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL')
 }
 
+/**
+ * The three gateways loaded at the same time, each by its own wrk, for `rounds` rounds after a
+ * warm-up round: each gateway's CPU time per request is taken over the same seconds, so a
+ * slower or faster spell of a shared machine hits all three alike — far steadier than rounds
+ * taken one after the other. The cores are shared (three gateways, three load generators, the
+ * upstream and the collector on 2 vCPUs), so each gateway gets about a third of a core: figures
+ * are per request, and code that runs cold (evicted between requests) costs more here than on a
+ * gateway that has a core to itself. Empty without wrk.
+ */
+async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number; child: ChildProcess }>, opts: Options): Promise<string[]> {
+  const wrk = await findWrk()
+  if (wrk === undefined) return []
+  const cpu = new Map<Variant, number[]>(targets.map((t) => [t.name, []]))
+  const reqs = new Map<Variant, number[]>(targets.map((t) => [t.name, []]))
+  let errors = 0
+  for (let r = -1; r < opts.rounds; r++) {
+    const before = await Promise.all(targets.map((t) => cpuOf(t.child)))
+    const runs = await Promise.all(targets.map((t) => runWrk(wrk, `http://127.0.0.1:${t.port}/orders/1`, opts.connections, opts.durationS)))
+    const after = await Promise.all(targets.map((t) => cpuOf(t.child)))
+    if (r < 0) continue // warm-up: every gateway's code is compiled under this load first
+    targets.forEach((t, i) => {
+      const run = runs[i] as WrkResult
+      cpu.get(t.name)?.push(((after[i] as number) - (before[i] as number)) / Math.max(1, run.total))
+      reqs.get(t.name)?.push(run.total)
+      errors += run.errors
+    })
+  }
+  const med = (m: Map<Variant, number[]>, v: Variant): number => median(m.get(v) ?? [])
+  const off = med(cpu, 'off')
+  const row = (v: Variant, label: string): string => {
+    const us = med(cpu, v)
+    const cost = v === 'off' ? '—' : `+${(((us - off) / off) * 100).toFixed(1)}%`
+    const tput = v === 'off' ? '—' : `${(((med(reqs, v) - med(reqs, 'off')) / med(reqs, 'off')) * 100).toFixed(1)}%`
+    return `| ${label} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
+  }
+  const lines = [
+    `Paired: the three gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
+    '',
+    '| gateway, one proxy route | CPU µs/request (median) | CPU cost | requests vs off (median) | CPU µs/request, every round |',
+    '|---|---:|---:|---:|---|',
+    row('off', 'observability off'),
+    row('metrics', 'metrics + health'),
+    row('tracing', 'metrics + health + tracing (10 %, OTLP/HTTP to loopback)'),
+  ]
+  if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the paired rounds.`)
+  return lines
+}
+
 async function endToEnd(opts: Options): Promise<string[]> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
   const children: ChildProcess[] = []
@@ -267,6 +322,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
       children.push(g.child)
       targets.push({ name, port: g.port, child: g.child })
     }
+    const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     let errors = 0
@@ -305,7 +361,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
       `Cost of metrics + health + tracing: ${cost(tracing)} throughput, ${cpuCost('tracing')} gateway CPU per request (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
     ]
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
-    return lines
+    return [...paired, ...(paired.length > 0 ? [''] : []), ...lines]
   } finally {
     await Promise.all(children.map((c) => stop(c)))
   }

@@ -14,7 +14,8 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
 import { isSwitchboardError } from '../core/errors.js'
-import { carrierOf, contextFromCarrier, parseTraceparent, randomSpanId, randomUnsampledTraceparent } from './traceparent.js'
+import { DeferredGatewaySpans, type GatewaySpanRecord, type PresetIdGenerator } from './deferred-spans.js'
+import { contextFromCarrier, parseTraceparent, randomSpanId, randomUnsampledTraceparent } from './traceparent.js'
 import { endDeliverySpan, endGatewaySpan, endPublishSpan, failSpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from './tracing.js'
 
 /** `TracingChannel` of a routed gateway request (src/gateway/diagnostics.ts). */
@@ -89,6 +90,12 @@ export interface TracingSubscriberOptions {
    * whatever reaches it (`ParentBased(AlwaysOn)`). Unset: every decision is the tracer's.
    */
   sampling?: { ratio: number } | undefined
+  /**
+   * The tracer provider's id generator. With it (and `sampling`), a sampled gateway request gets
+   * its ids and `traceparent` here and its span is handed to the SDK after the request, in a
+   * batch (deferred-spans.ts); without it the span is the SDK's from start to end.
+   */
+  ids?: PresetIdGenerator | undefined
 }
 
 /** `00-<trace id>-<new span id>-00`: a child that is not recorded, or a new unsampled trace. */
@@ -134,25 +141,37 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
     }
   })
 
+  const deferred = ratio !== undefined && options.ids !== undefined ? new DeferredGatewaySpans(tracer, options.ids, onError) : undefined
   const gateway: Handlers = {
     start: safe((m) => {
       if (!isGatewayTrace(m)) return
       const tp = m.headers.traceparent
       // Several traceparent headers are ambiguous: the spec says to ignore them all.
-      const skip = notSampled(typeof tp === 'string' ? tp : undefined)
+      const caller = typeof tp === 'string' ? tp : undefined
+      const skip = notSampled(caller)
       if (skip !== undefined) {
         m.traceparent = skip
         return
       }
+      if (deferred !== undefined) {
+        // Sampled: a valid caller context is sampled, so its trace continues; else a new trace.
+        const r = deferred.start(m.route, m.method, m.requestId, m.headers, caller === undefined ? undefined : parseTraceparent(caller)?.traceId)
+        m.span = r
+        m.traceparent = `00-${r.traceId}-${r.spanId}-01`
+        return
+      }
       const s = startGatewaySpan({ route: m.route, method: m.method, requestId: m.requestId, headers: m.headers }, tracer)
       m.span = s.span
-      m.traceparent = carrierOf(s.context)?.traceparent
+      m.traceparent = s.traceparent
     }),
     // The gateway publishes only start and asyncEnd (its work never throws synchronously).
     asyncEnd: safe((m) => {
       if (!isGatewayTrace(m)) return
-      const span = take(m)
-      if (span !== undefined) endGatewaySpan(span, m.status, m.errorCode)
+      const span = m.span
+      m.span = undefined
+      if (span === undefined) return
+      if (deferred !== undefined) deferred.end(span as GatewaySpanRecord, m.status, m.errorCode)
+      else endGatewaySpan(span as Span, m.status, m.errorCode)
     }),
   }
 
@@ -211,5 +230,7 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
   }
   return () => {
     for (const [name, fn] of subscriptions.splice(0)) diagnostics.unsubscribe(name, fn)
+    // Spans of requests already answered go to the SDK before its provider shuts down.
+    deferred?.flush()
   }
 }

@@ -63,7 +63,7 @@ const ZERO_TRACE_ID = '0'.repeat(32)
 const ZERO_SPAN_ID = '0'.repeat(16)
 
 /** A random, valid (not all-zero) trace id. */
-function randomTraceId(): string {
+export function randomTraceId(): string {
   let id: string
   do id = randomHexChars(32)
   while (id === ZERO_TRACE_ID)

@@ -16,8 +16,8 @@
  * subscriber (trace-subscriber.ts), which the runtime subscribes to the hot paths' tracing
  * channels with an SDK tracer when `telemetry:` turns tracing on.
  */
-import { SpanKind, SpanStatusCode, context as otelContext, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
-import { carrierOf, contextFromCarrier, extractTraceparent, injectTraceparent, type TraceCarrier } from './traceparent.js'
+import { SpanKind, SpanStatusCode, isSpanContextValid, trace, type Attributes, type Context, type Span, type TimeInput, type Tracer } from '@opentelemetry/api'
+import { carrierOf, contextFromCarrier, extractTraceparent, formatTraceparent, injectTraceparent, type TraceCarrier } from './traceparent.js'
 
 export const TRACER_NAME = 'switchboard'
 
@@ -41,29 +41,41 @@ export interface GatewaySpanInput {
   headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
-/** Starts the span of one gateway request, continuing the caller's trace when it sent one. */
-export function startGatewaySpan(input: GatewaySpanInput, tracer: Tracer = defaultTracer()): StartedSpan {
-  const parent = extractTraceparent(input.headers, otelContext.active())
+export interface GatewaySpan {
+  span: Span
+  /** The span's `traceparent`, for the upstream and the publish (undefined: no valid trace, no SDK and no caller context). */
+  traceparent: string | undefined
+}
+
+/**
+ * Starts the span of one gateway request, continuing the caller's trace when it sent one. The
+ * request is the server boundary: its only parent is the caller's `traceparent`, never an
+ * ambient context. No context object is built for the span (the runtime passes it on as its
+ * `traceparent` string), which a recorded request would otherwise pay for.
+ */
+export function startGatewaySpan(input: GatewaySpanInput, tracer: Tracer = defaultTracer(), startTime?: TimeInput): GatewaySpan {
   const span = tracer.startSpan(
     `${input.method} ${input.route}`,
     {
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': input.method, 'http.route': input.route, 'switchboard.route': input.route, 'switchboard.request_id': input.requestId },
+      ...(startTime !== undefined ? { startTime } : {}),
     },
-    parent,
+    extractTraceparent(input.headers),
   )
-  return { span, context: trace.setSpan(parent, span) }
+  const sc = span.spanContext()
+  return { span, traceparent: isSpanContextValid(sc) ? formatTraceparent(sc) : undefined }
 }
 
 /** Ends a gateway span with its status (5xx marks it an error; 4xx is the client's fault, not the server's). */
-export function endGatewaySpan(span: Span, statusCode: number, errorCode?: string | null): void {
+export function endGatewaySpan(span: Span, statusCode: number, errorCode?: string | null, endTime?: TimeInput): void {
   // Most spans are not sampled: skip the attribute calls on those.
   if (span.isRecording()) {
     span.setAttribute('http.response.status_code', statusCode)
     if (errorCode) span.setAttribute('switchboard.error_code', errorCode)
     if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(errorCode ? { message: errorCode } : {}) })
   }
-  span.end()
+  span.end(endTime)
 }
 
 export interface PublishSpanInput {

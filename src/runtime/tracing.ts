@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import type { TelemetryConfig } from '../config/spec/telemetry.js'
 import { durationMs } from '../core/duration.js'
 import { newId } from '../core/ids.js'
-import { subscribeTracing, TRACER_NAME } from '../observe/index.js'
+import { PresetIdGenerator, subscribeTracing, TRACER_NAME } from '../observe/index.js'
 
 export interface TracingOptions {
   telemetry: Readonly<TelemetryConfig> | undefined
@@ -97,7 +97,10 @@ export function startTracing(o: TracingOptions): Tracing {
   if (processors.length === 0) return { enabled: false, stop: () => Promise.resolve() }
 
   const ratio = t?.sampling?.ratio ?? 1
+  // Gateway spans are handed to the SDK after their request, with the ids already sent upstream.
+  const ids = new PresetIdGenerator()
   const provider = new BasicTracerProvider({
+    idGenerator: ids,
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: t?.serviceName ?? 'switchboard',
       [ATTR_SERVICE_INSTANCE_ID]: newId(),
@@ -114,6 +117,7 @@ export function startTracing(o: TracingOptions): Tracing {
   const unsubscribe = subscribeTracing(provider.getTracer(TRACER_NAME, o.version), {
     onError: (err) => log.error({ err }, 'a tracing handler failed'),
     sampling: { ratio },
+    ids,
   })
   if (otlp !== undefined) log.info({ endpoint: tracesUrl(otlp.endpoint), protocol: otlp.protocol ?? 'http/protobuf', ratio }, 'exporting traces over OTLP/HTTP')
 

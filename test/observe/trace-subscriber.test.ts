@@ -16,6 +16,9 @@ import { Publisher } from '../../src/flows/publisher.js'
 import { gatewayTracing } from '../../src/gateway/diagnostics.js'
 import { PUBLISH_TRACE_CHANNEL, subscribeTracing } from '../../src/observe/index.js'
 import { parseTraceparent } from '../../src/observe/traceparent.js'
+import { PresetIdGenerator } from '../../src/observe/deferred-spans.js'
+import { setImmediate } from 'node:timers/promises'
+import { performance } from 'node:perf_hooks'
 import type { Store } from '../../src/store/contract.js'
 import { openStore } from '../../src/store/open.js'
 
@@ -200,5 +203,87 @@ describe('trace subscriber: sampling decided before the SDK', () => {
     assert.equal(started, sampled, 'only sampled requests reach the SDK')
     // Binomial(2000, 0.5): ±8 standard deviations, so this never fails by chance.
     assert.ok(sampled > 820 && sampled < 1180, `${sampled} of 2000 sampled`)
+  })
+})
+
+describe('trace subscriber: gateway spans handed to the SDK after the request (the runtime’s set-up)', () => {
+  const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
+  const CALLER_SPAN = '00f067aa0ba902b7'
+  let exporter: InMemorySpanExporter
+  let provider: BasicTracerProvider
+  let ids: PresetIdGenerator
+  let unsubscribe: () => void
+  const errors: unknown[] = []
+
+  beforeEach(() => {
+    exporter = new InMemorySpanExporter()
+    ids = new PresetIdGenerator()
+    provider = new BasicTracerProvider({ idGenerator: ids, spanProcessors: [new SimpleSpanProcessor(exporter)] })
+    errors.length = 0
+    unsubscribe = subscribeTracing(provider.getTracer('test'), { sampling: { ratio: 1 }, ids, onError: (err) => errors.push(err) })
+  })
+  afterEach(async () => {
+    unsubscribe()
+    await provider.shutdown()
+  })
+
+  function request(headers: Record<string, string>, status = 200): string | undefined {
+    const t = { route: 'get-order', method: 'GET', requestId: 'r-1', headers, traceparent: undefined as string | undefined, span: undefined, status: 0, errorCode: null as string | null }
+    gatewayTracing.start.publish(t)
+    t.status = status
+    if (status >= 500) t.errorCode = 'SB_ERR_SYSTEM_UNREACHABLE'
+    gatewayTracing.asyncEnd.publish(t)
+    return t.traceparent
+  }
+
+  it('records the span after the request, with the ids its traceparent already carried and the request’s own times', async () => {
+    const before = performance.timeOrigin + performance.now()
+    const tp = parseTraceparent(request({}, 502))
+    const after = performance.timeOrigin + performance.now()
+    assert.ok(tp, 'a valid traceparent went upstream at once')
+    assert.equal(tp.traceFlags, 1)
+    assert.equal(exporter.getFinishedSpans().length, 0, 'the SDK has not been asked yet')
+    await setImmediate()
+    const [span, ...more] = exporter.getFinishedSpans()
+    assert.ok(span)
+    assert.equal(more.length, 0)
+    assert.equal(span.spanContext().traceId, tp.traceId)
+    assert.equal(span.spanContext().spanId, tp.spanId)
+    assert.equal(span.parentSpanContext, undefined)
+    assert.equal(span.name, 'GET get-order')
+    assert.equal(span.attributes['http.response.status_code'], 502)
+    assert.deepEqual(span.status, { code: SpanStatusCode.ERROR, message: 'SB_ERR_SYSTEM_UNREACHABLE' })
+    const ms = (t: [number, number]): number => t[0] * 1000 + t[1] / 1e6
+    // Taken while the request ran, not when the SDK was asked (1 ms: the hrtime conversion's rounding).
+    assert.ok(ms(span.startTime) >= before - 1 && ms(span.endTime) <= after + 1, 'start and end within the request')
+    assert.ok(ms(span.endTime) >= ms(span.startTime))
+    assert.deepEqual(errors, [])
+  })
+
+  it('continues a sampled caller’s trace; spans started directly get fresh ids, never a preset left over', async () => {
+    const tp = parseTraceparent(request({ traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` }))
+    assert.equal(tp?.traceId, CALLER_TRACE)
+    await setImmediate()
+    const [gateway] = exporter.getFinishedSpans()
+    assert.equal(gateway?.spanContext().spanId, tp?.spanId)
+    assert.equal(gateway?.parentSpanContext?.spanId, CALLER_SPAN)
+    // The child took the caller's trace id, so its preset trace id went unused: it must not leak.
+    const other = provider.getTracer('test').startSpan('other')
+    other.end()
+    assert.notEqual(other.spanContext().traceId, CALLER_TRACE)
+    assert.notEqual(other.spanContext().traceId, tp?.traceId)
+    assert.notEqual(other.spanContext().spanId, tp?.spanId)
+  })
+
+  it('hands a full batch over at once, and what is pending when it unsubscribes', () => {
+    for (let i = 0; i < 128; i++) request({})
+    assert.equal(exporter.getFinishedSpans().length, 128, 'a full batch does not wait for the event loop')
+    const last = parseTraceparent(request({}))
+    assert.equal(exporter.getFinishedSpans().length, 128)
+    unsubscribe()
+    const spans = exporter.getFinishedSpans()
+    assert.equal(spans.length, 129, 'flushed before the provider shuts down')
+    assert.equal(spans[128]?.spanContext().spanId, last?.spanId)
+    assert.equal(new Set(spans.map((s) => s.spanContext().spanId)).size, 129)
   })
 })

@@ -139,7 +139,7 @@ describe('spans of an event’s life', () => {
   it('one webhook → one trace holding the gateway span, the publish and every attempt, each attempt linked to the publish', () => {
     const tracer = new RecordingTracer()
     const gw = startGatewaySpan({ route: 'shop-webhook', method: 'POST', requestId: 'req-1', headers: { traceparent: VALID } }, tracer)
-    const pub = startPublishSpan(gw.context, { topic: 'order.created', eventId: 'evt-1', source: 'shop-webhook' }, tracer)
+    const pub = startPublishSpan(contextFromCarrier(gw.traceparent), { topic: 'order.created', eventId: 'evt-1', source: 'shop-webhook' }, tracer)
     pub.span.end()
     endGatewaySpan(gw.span, 202)
     // The event store keeps the bare traceparent string (and survives a restart).
@@ -154,6 +154,7 @@ describe('spans of an event’s life', () => {
     assert.equal(tracer.spans.length, 5)
     assert.ok(tracer.spans.every((s) => s.context.traceId === TRACE_ID && s.ended), 'one trace, continuing the caller’s')
     assert.equal(g?.parentSpanId, SPAN_ID)
+    assert.equal(gw.traceparent, `00-${TRACE_ID}-${g?.context.spanId}-01`, 'the gateway passes its own span on')
     assert.equal(g?.kind, SpanKind.SERVER)
     assert.equal(g?.attributes['http.route'], 'shop-webhook')
     assert.equal(g?.attributes['http.response.status_code'], 202)
@@ -176,14 +177,17 @@ describe('spans of an event’s life', () => {
     const tracer = new RecordingTracer()
     const gw = startGatewaySpan({ route: 'r', method: 'GET', requestId: 'x', headers: { traceparent: '00-bogus' } }, tracer)
     assert.equal(tracer.spans[0]?.parentSpanId, undefined)
-    assert.notEqual(trace.getSpanContext(gw.context)?.traceId, TRACE_ID)
+    const fresh = parseTraceparent(gw.traceparent)
+    assert.ok(fresh, 'a new, valid trace')
+    assert.notEqual(fresh.traceId, TRACE_ID)
+    assert.equal(fresh.spanId, tracer.spans[0]?.context.spanId)
     endGatewaySpan(gw.span, 503, 'SB_ERR_SYSTEM_CIRCUIT_OPEN')
     assert.deepEqual(tracer.spans[0]?.status, { code: SpanStatusCode.ERROR, message: 'SB_ERR_SYSTEM_CIRCUIT_OPEN' })
   })
 
   it('without an SDK (no-op tracer) the caller’s trace context still reaches the target', () => {
     const gw = startGatewaySpan({ route: 'r', method: 'POST', requestId: 'x', headers: { traceparent: VALID } })
-    const pub = startPublishSpan(gw.context, { topic: 't', eventId: 'e' })
+    const pub = startPublishSpan(contextFromCarrier(gw.traceparent), { topic: 't', eventId: 'e' })
     assert.equal(pub.carrier?.traceparent, VALID)
     const d = startDeliverySpan({ carrier: pub.carrier, flow: 'f', eventId: 'e', deliveryId: 'd', attempt: 1 })
     assert.equal(d.headers.traceparent, VALID)
