@@ -1,5 +1,5 @@
 /**
- * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--tsx]`,
+ * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--time-handlers] [--tsx]`,
  * or directly `npx tsx bench/observe.ts …`.
  *
  * 1. Per-request cost in process: a gateway-request message published with nobody listening,
@@ -56,6 +56,10 @@ interface Options {
   connections: number
   /** Requests per second for all connections together (0: as fast as the gateway answers). */
   rate: number
+  /** Only the paired rounds, over every step from off to full tracing (needs wrk). */
+  breakdown: boolean
+  /** Also time the tracer's handlers in place, on a fourth gateway. */
+  timeHandlers: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -64,7 +68,14 @@ function parseArgs(args: string[]): Options {
     const v = i === -1 ? undefined : Number(args[i + 1])
     return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback
   }
-  return { durationS: get('duration', 3), rounds: get('rounds', 3), connections: get('connections', 50), rate: get('rate', 0) }
+  return {
+    durationS: get('duration', 3),
+    rounds: get('rounds', 3),
+    connections: get('connections', 50),
+    rate: get('rate', 0),
+    breakdown: args.includes('--breakdown'),
+    timeHandlers: args.includes('--time-handlers'),
+  }
 }
 
 const median = (xs: number[]): number => {
@@ -177,7 +188,22 @@ async function collectorProcess(): Promise<void> {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
 }
 
-type Variant = 'off' | 'metrics' | 'tracing'
+/**
+ * The gateways compared. `off`, `metrics` (+ health) and `tracing` (+ metrics + health, 10 %)
+ * are the main comparison; `--breakdown` adds the steps in between, and `--time-handlers` a
+ * tracing gateway that times the tracer's own handlers in place.
+ */
+type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing' | 'tracing-timed'
+
+const LABELS: Record<Variant, string> = {
+  off: 'observability off',
+  'metrics-core': 'metrics, without prom-client’s process metrics',
+  'metrics-only': 'metrics',
+  metrics: 'metrics + health',
+  'tracing-unsampled': 'metrics + health + tracing at ratio 0 (ids and traceparent only)',
+  tracing: 'metrics + health + tracing (10 %, OTLP/HTTP to loopback)',
+  'tracing-timed': 'as above, the tracer’s handlers timed',
+}
 
 async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUrl: string): Promise<void> {
   const { openStore } = await import('../src/store/open.js')
@@ -188,16 +214,18 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
   await store.migrate()
   const systemsConfig = { erp: { baseUrl: upstreamUrl } }
   const config = { version: 1, systems: systemsConfig, routes: [{ id: 'get-order', get: '/orders/:id', proxy: { system: 'erp', path: '/orders/:id' } }] } as RawConfig
-  if (variant !== 'off') {
-    installMetrics({ known: { routes: ['get-order'], systems: ['erp'] } })
-    new HealthTracker({ known: { routes: ['get-order'], systems: ['erp'] } }).subscribe()
-  }
-  if (variant === 'tracing') {
+  const known = { routes: ['get-order'], systems: ['erp'] }
+  if (variant !== 'off') installMetrics({ known, defaultMetrics: variant !== 'metrics-core' })
+  if (variant !== 'off' && variant !== 'metrics-core' && variant !== 'metrics-only') new HealthTracker({ known }).subscribe()
+  const timed = variant === 'tracing-timed' ? timeTracerHandlers() : undefined
+  if (variant === 'tracing' || variant === 'tracing-unsampled' || variant === 'tracing-timed') {
     // The runtime's own wiring, as `telemetry: { otlp: …, sampling: { ratio: 0.1 } }` sets it up.
     const { startTracing } = await import('../src/runtime/tracing.js')
     const { createLogger } = await import('../src/observe/logger.js')
-    startTracing({ telemetry: { otlp: { endpoint: collectorUrl }, sampling: { ratio: 0.1 } }, logger: createLogger({ level: 'warn', env: {} }) })
+    const ratio = variant === 'tracing-unsampled' ? 0 : 0.1
+    startTracing({ telemetry: { otlp: { endpoint: collectorUrl }, sampling: { ratio } }, logger: createLogger({ level: 'warn', env: {} }) })
   }
+  timed?.after()
   const gateway = await createGateway({ config, configDir: dir, systems: Systems.fromConfig(systemsConfig), store })
   const { port } = await gateway.listen(0)
   // Exit cleanly on SIGTERM (a --cpu-prof profile is written at exit).
@@ -208,8 +236,49 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
       const u = process.cpuUsage()
       process.send?.({ cpuUs: u.user + u.system })
     }
+    if (m === 'timed') process.send?.({ timed: timed?.result() })
   })
   process.send?.({ port })
+}
+
+interface HandlerTimes {
+  requests: number
+  sampled: number
+  /** ns per request spent in the tracer's `start` and `asyncEnd` handlers, in place. */
+  startNs: number
+  endNs: number
+}
+
+/**
+ * Times the tracer's gateway handlers where they run: a subscriber before the tracer's takes the
+ * time, one after it adds the difference (diagnostics_channel calls subscribers in order). Call
+ * before tracing starts, and `after()` once it has. The gateway spans' deferred recording (a
+ * batch per event-loop turn) is not inside these handlers: it shows in the CPU per request.
+ */
+function timeTracerHandlers(): { after(): void; result(): HandlerTimes } {
+  let t0 = 0n
+  let start = 0n
+  let end = 0n
+  let requests = 0
+  let sampled = 0
+  const mark = (): void => {
+    t0 = process.hrtime.bigint()
+  }
+  diagnostics.subscribe('tracing:switchboard:gateway:request:start', mark)
+  diagnostics.subscribe('tracing:switchboard:gateway:request:asyncEnd', mark)
+  return {
+    after() {
+      diagnostics.subscribe('tracing:switchboard:gateway:request:start', (m) => {
+        start += process.hrtime.bigint() - t0
+        requests++
+        if ((m as { traceparent?: string }).traceparent?.endsWith('-01')) sampled++
+      })
+      diagnostics.subscribe('tracing:switchboard:gateway:request:asyncEnd', () => {
+        end += process.hrtime.bigint() - t0
+      })
+    },
+    result: () => ({ requests, sampled, startNs: Number(start) / Math.max(1, requests), endNs: Number(end) / Math.max(1, requests) }),
+  }
 }
 
 /** The child's CPU time so far (µs). */
@@ -287,20 +356,18 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
   }
   const med = (m: Map<Variant, number[]>, v: Variant): number => median(m.get(v) ?? [])
   const off = med(cpu, 'off')
-  const row = (v: Variant, label: string): string => {
+  const row = (v: Variant): string => {
     const us = med(cpu, v)
     const cost = v === 'off' ? '—' : `+${(((us - off) / off) * 100).toFixed(1)}%`
     const tput = v === 'off' ? '—' : `${(((med(reqs, v) - med(reqs, 'off')) / med(reqs, 'off')) * 100).toFixed(1)}%`
-    return `| ${label} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
+    return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
   const lines = [
-    `Paired: the three gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
+    `Paired: the ${targets.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
     '',
     '| gateway, one proxy route | CPU µs/request (median) | CPU cost | requests vs off (median) | CPU µs/request, every round |',
     '|---|---:|---:|---:|---|',
-    row('off', 'observability off'),
-    row('metrics', 'metrics + health'),
-    row('tracing', 'metrics + health + tracing (10 %, OTLP/HTTP to loopback)'),
+    ...targets.map((t) => row(t.name)),
   ]
   if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the paired rounds.`)
   return lines
@@ -316,12 +383,22 @@ async function endToEnd(opts: Options): Promise<string[]> {
     children.push(collector.child)
     const upstreamUrl = `http://127.0.0.1:${up.port}`
     const collectorUrl = `http://127.0.0.1:${collector.port}`
-    const targets: Array<{ name: Variant; port: number; child: ChildProcess }> = []
-    for (const name of ['off', 'metrics', 'tracing'] as const) {
-      const g = await start(['gateway', name, upstreamUrl, collectorUrl])
-      children.push(g.child)
-      targets.push({ name, port: g.port, child: g.child })
+    const gateways = async (names: readonly Variant[]): Promise<Array<{ name: Variant; port: number; child: ChildProcess }>> => {
+      const out = []
+      for (const name of names) {
+        const g = await start(['gateway', name, upstreamUrl, collectorUrl])
+        children.push(g.child)
+        out.push({ name, port: g.port, child: g.child })
+      }
+      return out
     }
+    if (opts.breakdown) {
+      // Each step on its own gateway, all loaded at once: where the cost comes from.
+      const steps = await gateways(['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing'])
+      const lines = await pairedRounds(steps, opts)
+      return lines.length > 0 ? lines : ['--breakdown needs wrk (apt install wrk).']
+    }
+    const targets = await gateways(['off', 'metrics', 'tracing'])
     const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
@@ -361,6 +438,20 @@ async function endToEnd(opts: Options): Promise<string[]> {
       `Cost of metrics + health + tracing: ${cost(tracing)} throughput, ${cpuCost('tracing')} gateway CPU per request (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
     ]
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
+    if (opts.timeHandlers) {
+      const [t] = await gateways(['tracing-timed'])
+      if (t === undefined) throw new Error('no timed gateway')
+      const url = `http://127.0.0.1:${t.port}/orders/1`
+      await autocannon({ url, connections: opts.connections, duration: 1 })
+      await autocannon({ url, connections: opts.connections, duration: opts.durationS * 2 })
+      const reply = once(t.child, 'message') as Promise<[{ timed: HandlerTimes }]>
+      t.child.send('timed')
+      const { timed } = (await reply)[0]
+      lines.push(
+        '',
+        `Tracer handlers in place (one gateway, 10 %, ${timed.requests} requests, ${timed.sampled} sampled): start ${timed.startNs.toFixed(0)} ns/request, asyncEnd ${timed.endNs.toFixed(0)} ns/request (timer calls included).`,
+      )
+    }
     return [...paired, ...(paired.length > 0 ? [''] : []), ...lines]
   } finally {
     await Promise.all(children.map((c) => stop(c)))
