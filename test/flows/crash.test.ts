@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -88,6 +89,8 @@ function crashSuite(name: string, storeUrl: () => Promise<string>, crashes: numb
       for (let round = 0; round < crashes; round++) {
         hub = await startHub(url, sink.url)
         const stop = new AbortController()
+        // The 16 concurrent requests of `load` all listen on it (Node warns past 10).
+        setMaxListeners(32, stop.signal)
         const running = load(hub.url, next, accepted, stop.signal, [...accepted])
         // A random moment: after a random number of acceptances, plus a random instant.
         await acceptedGrows(accepted, 300 + Math.floor(Math.random() * 300), 15_000)
