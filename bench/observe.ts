@@ -130,7 +130,7 @@ function microBench(): string[] {
     })
     const unsubscribeTracing = subscribeTracing(provider.getTracer('bench'), { sampling, ids })
     const ns = nsPerOp(() => {
-      const t = gatewayTraceContext('get-order', req, 'r')
+      const t = gatewayTraceContext('get-order', '/orders/:id', req, 'r')
       start.publish(t)
       t.status = 200
       asyncEnd.publish(t)

@@ -63,6 +63,8 @@ export const GATEWAY_TRACE_CHANNEL = 'switchboard:gateway:request'
 
 export interface GatewayTraceContext {
   route: string
+  /** The route's path template (`/orders/:id`), never the raw path. */
+  path: string
   method: string
   requestId: string
   /** The request's headers: a valid `traceparent` among them continues the caller's trace. */
@@ -79,6 +81,6 @@ export interface GatewayTraceContext {
 export const gatewayTracing = diagnostics.tracingChannel<unknown, GatewayTraceContext>(GATEWAY_TRACE_CHANNEL)
 
 /** A fresh trace context for a request (only built when a tracer listens). */
-export function gatewayTraceContext(route: string, req: IncomingMessage, requestId: string): GatewayTraceContext {
-  return { route, method: req.method ?? '', requestId, headers: req.headers, traceparent: undefined, span: undefined, status: 0, errorCode: null }
+export function gatewayTraceContext(route: string, path: string, req: IncomingMessage, requestId: string): GatewayTraceContext {
+  return { route, path, method: req.method ?? '', requestId, headers: req.headers, traceparent: undefined, span: undefined, status: 0, errorCode: null }
 }

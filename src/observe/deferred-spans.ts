@@ -18,7 +18,7 @@
 import type { Tracer } from '@opentelemetry/api'
 import { performance } from 'node:perf_hooks'
 import { randomSpanId, randomTraceId } from './traceparent.js'
-import { endGatewaySpan, startGatewaySpan } from './tracing.js'
+import { endGatewaySpan, startGatewaySpan, type GatewaySpanInput } from './tracing.js'
 
 /**
  * An `IdGenerator` for the SDK's tracer provider: random ids (from the same pool as the
@@ -57,11 +57,8 @@ export class PresetIdGenerator {
 
 /** What a sampled gateway request leaves for its span. */
 export interface GatewaySpanRecord {
-  route: string
-  method: string
-  requestId: string
-  /** The request's headers (a caller's `traceparent` / `tracestate` make it the parent). */
-  headers: Readonly<Record<string, string | string[] | undefined>>
+  /** Route id, path template, method, request id and headers (a caller's `traceparent` / `tracestate` make it the parent). */
+  input: GatewaySpanInput
   traceId: string
   spanId: string
   /** `performance.now()` at the start and at the end. */
@@ -88,8 +85,9 @@ export class DeferredGatewaySpans {
   }
 
   /** A sampled request starts: its record, whose ids its `traceparent` must carry. */
-  start(route: string, method: string, requestId: string, headers: GatewaySpanRecord['headers'], traceId: string | undefined): GatewaySpanRecord {
-    return { route, method, requestId, headers, traceId: traceId ?? randomTraceId(), spanId: randomSpanId(), startTime: performance.now(), endTime: 0, status: 0, errorCode: null }
+  start(input: GatewaySpanInput, traceId: string | undefined): GatewaySpanRecord {
+    const { route, path, method, requestId, headers } = input
+    return { input: { route, path, method, requestId, headers }, traceId: traceId ?? randomTraceId(), spanId: randomSpanId(), startTime: performance.now(), endTime: 0, status: 0, errorCode: null }
   }
 
   /** The request is answered: its span is recorded with the next batch. */
@@ -118,7 +116,7 @@ export class DeferredGatewaySpans {
     for (const r of batch) {
       try {
         this.#ids.preset(r.traceId, r.spanId)
-        const { span } = startGatewaySpan(r, this.#tracer, r.startTime)
+        const { span } = startGatewaySpan(r.input, this.#tracer, r.startTime)
         endGatewaySpan(span, r.status, r.errorCode, r.endTime)
       } catch (err) {
         this.#onError(err)

@@ -27,6 +27,8 @@ export const DELIVERY_TRACE_CHANNEL = 'switchboard:flows:delivery'
 
 interface GatewayTrace {
   route: string
+  /** The path template; optional for publishers that do not know it (the route id stands in). */
+  path?: string
   method: string
   requestId: string
   headers: Readonly<Record<string, string | string[] | undefined>>
@@ -67,7 +69,8 @@ const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null
 const isStr = (v: unknown): v is string => typeof v === 'string'
 const OUTCOMES = new Set(['delivered', 'skipped', 'retry', 'wait', 'dead'])
 
-const isGatewayTrace = (m: unknown): m is GatewayTrace => isRec(m) && isStr(m.route) && isStr(m.method) && isStr(m.requestId) && isRec(m.headers)
+const isGatewayTrace = (m: unknown): m is GatewayTrace =>
+  isRec(m) && isStr(m.route) && (m.path === undefined || isStr(m.path)) && isStr(m.method) && isStr(m.requestId) && isRec(m.headers)
 const isPublishTrace = (m: unknown): m is PublishTrace => isRec(m) && isStr(m.topic) && (m.parent === undefined || isStr(m.parent))
 const isDeliveryTrace = (m: unknown): m is DeliveryTrace =>
   isRec(m) && isStr(m.flowId) && isStr(m.eventId) && isStr(m.deliveryId) && typeof m.attempt === 'number' && (m.parent === null || isStr(m.parent))
@@ -155,12 +158,12 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
       }
       if (deferred !== undefined) {
         // Sampled: a valid caller context is sampled, so its trace continues; else a new trace.
-        const r = deferred.start(m.route, m.method, m.requestId, m.headers, caller === undefined ? undefined : parseTraceparent(caller)?.traceId)
+        const r = deferred.start(m, caller === undefined ? undefined : parseTraceparent(caller)?.traceId)
         m.span = r
         m.traceparent = `00-${r.traceId}-${r.spanId}-01`
         return
       }
-      const s = startGatewaySpan({ route: m.route, method: m.method, requestId: m.requestId, headers: m.headers }, tracer)
+      const s = startGatewaySpan(m, tracer)
       m.span = s.span
       m.traceparent = s.traceparent
     }),

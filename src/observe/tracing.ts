@@ -35,6 +35,8 @@ export interface StartedSpan {
 export interface GatewaySpanInput {
   /** Route id (bounded; the raw path is not recorded). */
   route: string
+  /** The route's path template (`/orders/:id`): `http.route` and the span name. Default: the route id. */
+  path?: string | undefined
   method: string
   requestId: string
   /** Incoming headers (lower-case names): a valid `traceparent` continues the caller's trace. */
@@ -54,11 +56,13 @@ export interface GatewaySpan {
  * `traceparent` string), which a recorded request would otherwise pay for.
  */
 export function startGatewaySpan(input: GatewaySpanInput, tracer: Tracer = defaultTracer(), startTime?: TimeInput): GatewaySpan {
+  // As OpenTelemetry's HTTP conventions name a server span: method and route template.
+  const template = input.path ?? input.route
   const span = tracer.startSpan(
-    `${input.method} ${input.route}`,
+    `${input.method} ${template}`,
     {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': input.method, 'http.route': input.route, 'switchboard.route': input.route, 'switchboard.request_id': input.requestId },
+      attributes: { 'http.request.method': input.method, 'http.route': template, 'switchboard.route': input.route, 'switchboard.request_id': input.requestId },
       ...(startTime !== undefined ? { startTime } : {}),
     },
     extractTraceparent(input.headers),

@@ -228,7 +228,7 @@ describe('trace subscriber: gateway spans handed to the SDK after the request (t
   })
 
   function request(headers: Record<string, string>, status = 200): string | undefined {
-    const t = { route: 'get-order', method: 'GET', requestId: 'r-1', headers, traceparent: undefined as string | undefined, span: undefined, status: 0, errorCode: null as string | null }
+    const t = { route: 'get-order', path: '/orders/:id', method: 'GET', requestId: 'r-1', headers, traceparent: undefined as string | undefined, span: undefined, status: 0, errorCode: null as string | null }
     gatewayTracing.start.publish(t)
     t.status = status
     if (status >= 500) t.errorCode = 'SB_ERR_SYSTEM_UNREACHABLE'
@@ -250,7 +250,9 @@ describe('trace subscriber: gateway spans handed to the SDK after the request (t
     assert.equal(span.spanContext().traceId, tp.traceId)
     assert.equal(span.spanContext().spanId, tp.spanId)
     assert.equal(span.parentSpanContext, undefined)
-    assert.equal(span.name, 'GET get-order')
+    assert.equal(span.name, 'GET /orders/:id')
+    assert.equal(span.attributes['http.route'], '/orders/:id')
+    assert.equal(span.attributes['switchboard.route'], 'get-order')
     assert.equal(span.attributes['http.response.status_code'], 502)
     assert.deepEqual(span.status, { code: SpanStatusCode.ERROR, message: 'SB_ERR_SYSTEM_UNREACHABLE' })
     const ms = (t: [number, number]): number => t[0] * 1000 + t[1] / 1e6

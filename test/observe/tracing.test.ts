@@ -138,7 +138,7 @@ describe('traceparent', () => {
 describe('spans of an event’s life', () => {
   it('one webhook → one trace holding the gateway span, the publish and every attempt, each attempt linked to the publish', () => {
     const tracer = new RecordingTracer()
-    const gw = startGatewaySpan({ route: 'shop-webhook', method: 'POST', requestId: 'req-1', headers: { traceparent: VALID } }, tracer)
+    const gw = startGatewaySpan({ route: 'shop-webhook', path: '/hooks/shop', method: 'POST', requestId: 'req-1', headers: { traceparent: VALID } }, tracer)
     const pub = startPublishSpan(contextFromCarrier(gw.traceparent), { topic: 'order.created', eventId: 'evt-1', source: 'shop-webhook' }, tracer)
     pub.span.end()
     endGatewaySpan(gw.span, 202)
@@ -156,7 +156,9 @@ describe('spans of an event’s life', () => {
     assert.equal(g?.parentSpanId, SPAN_ID)
     assert.equal(gw.traceparent, `00-${TRACE_ID}-${g?.context.spanId}-01`, 'the gateway passes its own span on')
     assert.equal(g?.kind, SpanKind.SERVER)
-    assert.equal(g?.attributes['http.route'], 'shop-webhook')
+    assert.equal(g?.name, 'POST /hooks/shop')
+    assert.equal(g?.attributes['http.route'], '/hooks/shop', 'the template, as the HTTP conventions say')
+    assert.equal(g?.attributes['switchboard.route'], 'shop-webhook')
     assert.equal(g?.attributes['http.response.status_code'], 202)
     assert.equal(p?.parentSpanId, g?.context.spanId)
     assert.equal(p?.kind, SpanKind.PRODUCER)

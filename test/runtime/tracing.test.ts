@@ -119,7 +119,10 @@ describe('tracing through a hub', () => {
     assert.ok(gateway, 'a gateway span above the publish')
     assert.ok(all.every((s) => traceIdOf(s) === traceIdOf(gateway)), 'one trace')
     assert.equal(exporter.getFinishedSpans().filter((s) => traceIdOf(s) === traceIdOf(gateway)).length, 4, 'nothing else in it')
-    assert.equal(gateway.name, 'POST shop-webhook')
+    // Named as OpenTelemetry's HTTP conventions say: method and route template; the id is an attribute.
+    assert.equal(gateway.name, 'POST /hooks/shop')
+    assert.equal(gateway.attributes['http.route'], '/hooks/shop')
+    assert.equal(gateway.attributes['switchboard.route'], 'shop-webhook')
     assert.equal(gateway.parentSpanContext, undefined, 'no caller trace: the gateway span is the root')
     assert.equal(gateway.attributes['http.response.status_code'], 202)
     assert.equal(publish.name, 'publish order.created')
@@ -160,7 +163,7 @@ describe('tracing through a hub', () => {
     const res = await fetch(`${hub.gatewayUrl}/orders/p-1`, { headers: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } })
     assert.equal(res.status, 200)
     await res.arrayBuffer()
-    const gateway = await waitFor('the proxy request span', () => exporter.getFinishedSpans().find((s) => s.name === 'GET get-order'))
+    const gateway = await waitFor('the proxy request span', () => exporter.getFinishedSpans().find((s) => s.name === 'GET /orders/:id'))
     assert.equal(traceIdOf(gateway), CALLER_TRACE)
     assert.equal(gateway.parentSpanContext?.spanId, CALLER_SPAN)
     const upstream = sink.requests.find((r) => r.path === '/orders/p-1')
@@ -336,7 +339,7 @@ describe('OTLP/HTTP export', () => {
     }
   }
 
-  const SPAN_NAMES = ['POST shop-webhook', 'publish order.created', 'deliver to-sink']
+  const SPAN_NAMES = ['POST /hooks/shop', 'publish order.created', 'deliver to-sink']
 
   it('posts the spans as OTLP JSON to <endpoint>/v1/traces with the configured headers, flushed at stop', async () => {
     const { posts, traceId } = await exportOnce(', protocol: http/json')

@@ -225,6 +225,7 @@ async function compile(route: RouteConfig, index: number, ctx: CompileContext): 
 
     const program: RouteProgram = {
       id: route.id,
+      path,
       steps,
       action,
       staticHeaders: staticHeaders(route, ctx.versionHeader, where),

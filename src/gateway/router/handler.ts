@@ -17,6 +17,8 @@ export type Action = (x: Exchange) => Promise<number>
 
 export interface RouteProgram {
   id: string
+  /** The route's path template (`/orders/:id`): the trace's `http.route`. */
+  path: string
   steps: readonly Step[]
   action: Action
   /** Headers on every answer of the route (deprecation), or undefined. */
@@ -93,7 +95,7 @@ export function routeHandler(p: RouteProgram): (request: FastifyRequest, reply: 
     )
     if (staticHeaders !== undefined) Object.assign(x.headers, staticHeaders)
     // Published by hand, not with tracePromise: no closures or extra promise per request.
-    if (gatewayTracing.hasSubscribers) gatewayTracing.start.publish((x.trace = gatewayTraceContext(p.id, req, x.requestId)))
+    if (gatewayTracing.hasSubscribers) gatewayTracing.start.publish((x.trace = gatewayTraceContext(p.id, p.path, req, x.requestId)))
     void run(p, x)
   }
 }
