@@ -25,15 +25,13 @@
  * Last, RSS with 1,000 routes loaded. `--profile` writes V8 CPU
  * profiles of the Switchboard processes to ./profiles.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { access } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
+import { compileForBench } from './compile.js'
 import { findWrk, runWrk } from './wrk.js'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { Pool } from 'undici'
@@ -102,22 +100,7 @@ function parseArgs(args: string[]): Options {
   }
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// Inside node_modules so the compiled files resolve their dependencies from the project.
-const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'switchboard-bench')
 let serversEntry = fileURLToPath(new URL('./gateway-servers.ts', import.meta.url))
-
-/**
- * Compiles the project so the servers run as production does (plain JavaScript, no loader
- * thread, no esbuild name-keeping helpers). Type errors elsewhere do not stop the emit.
- */
-async function compile(): Promise<void> {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const args = [tsc, '-p', join(ROOT, 'tsconfig.json'), '--outDir', BUILD_DIR, '--noEmit', 'false', '--declaration', 'false', '--sourceMap', 'false']
-  await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }).catch(() => undefined)
-  serversEntry = join(BUILD_DIR, 'bench', 'gateway-servers.js')
-  await access(serversEntry)
-}
 
 async function start(mode: string, arg: string, opts: Options, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; apiKey?: string }> {
   const execArgv = opts.tsx ? ['--import', 'tsx'] : []
@@ -287,7 +270,7 @@ function summarise(results: Map<string, LoadResult[]>): Map<string, LoadResult> 
 /** Runs the gateway benchmark and prints the results (a Markdown table for docs/benchmarks.md). */
 export async function run(args: string[]): Promise<void> {
   const opts = parseArgs(args)
-  if (!opts.tsx) await compile()
+  if (!opts.tsx) serversEntry = await compileForBench('switchboard-bench', 'bench/gateway-servers.ts')
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' }
   const token = await new SignJWT({ scope: 'orders:read' })

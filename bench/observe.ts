@@ -19,17 +19,16 @@
  *
  * The issue's goal is ≤ 10% throughput cost with tracing sampled at 10%.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import diagnostics from 'node:diagnostics_channel'
 import { once } from 'node:events'
-import { access, mkdtemp } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { promisify } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RawConfig } from '../src/config/spec/root.js'
 import { GATEWAY_REQUEST_CHANNEL } from '../src/observe/channels.js'
@@ -39,6 +38,7 @@ import { subscribeTracing } from '../src/observe/trace-subscriber.js'
 import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
 import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.js'
 import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
+import { compileForBench } from './compile.js'
 import { findWrk, runWrk, type WrkResult } from './wrk.js'
 import type { IncomingMessage } from 'node:http'
 
@@ -77,6 +77,9 @@ function parseArgs(args: string[]): Options {
     timeHandlers: args.includes('--time-handlers'),
   }
 }
+
+/** A ratio as a signed percentage: `+8.1%`, `-4.9%`. */
+const signedPct = (r: number): string => `${r >= 0 ? '+' : ''}${(r * 100).toFixed(1)}%`
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -289,23 +292,8 @@ async function cpuOf(child: ChildProcess): Promise<number> {
 }
 
 const SELF = fileURLToPath(import.meta.url)
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// Inside node_modules so the compiled files resolve their dependencies from the project.
-const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'switchboard-bench-observe')
-/** What the servers run: this file under tsx, or its compiled twin (see {@link compile}). */
+/** What the servers run: this file under tsx, or its compiled twin. */
 let serverEntry = SELF
-
-/**
- * Compiles the project, as bench/gateway.ts does, so the servers run as production does (plain
- * JavaScript, no loader thread). Type errors elsewhere do not stop the emit.
- */
-async function compile(): Promise<void> {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const args = [tsc, '-p', join(ROOT, 'tsconfig.json'), '--outDir', BUILD_DIR, '--noEmit', 'false', '--declaration', 'false', '--sourceMap', 'false']
-  await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }).catch(() => undefined)
-  serverEntry = join(BUILD_DIR, 'bench', 'observe.js')
-  await access(serverEntry)
-}
 
 async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const execArgv = serverEntry.endsWith('.ts') ? ['--import', 'tsx'] : []
@@ -358,7 +346,7 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
   const off = med(cpu, 'off')
   const row = (v: Variant): string => {
     const us = med(cpu, v)
-    const cost = v === 'off' ? '—' : `+${(((us - off) / off) * 100).toFixed(1)}%`
+    const cost = v === 'off' ? '—' : signedPct((us - off) / off)
     const tput = v === 'off' ? '—' : `${(((med(reqs, v) - med(reqs, 'off')) / med(reqs, 'off')) * 100).toFixed(1)}%`
     return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
@@ -427,7 +415,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
     const tracing = median(results.get('tracing') ?? [])
     const cpuUs = (name: Variant): number => median(cpu.get(name) ?? [])
     const cost = (x: number): string => `${(((off - x) / off) * 100).toFixed(1)}%`
-    const cpuCost = (name: Variant): string => `+${(((cpuUs(name) - cpuUs('off')) / cpuUs('off')) * 100).toFixed(1)}%`
+    const cpuCost = (name: Variant): string => signedPct((cpuUs(name) - cpuUs('off')) / cpuUs('off'))
     const lines = [
       '| gateway, one proxy route | req/s (median) | throughput cost | gateway CPU µs/request (median) | CPU cost | req/s, every round |',
       '|---|---:|---:|---:|---:|---|',
@@ -460,7 +448,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseArgs(args)
-  if (!args.includes('--tsx')) await compile()
+  if (!args.includes('--tsx')) serverEntry = await compileForBench('switchboard-bench-observe', 'bench/observe.ts')
   console.log(['## Observability overhead', '', ...microBench(), '', ...(await endToEnd(opts))].join('\n'))
 }
 

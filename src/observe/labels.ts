@@ -45,11 +45,6 @@ export function methodIndex(method: string): number {
   return METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase()) ?? OTHER_METHOD
 }
 
-/** The method as a label: one of the standard methods, else `OTHER` (a client chooses it). */
-export function methodLabel(method: string): string {
-  return METHOD_LABELS[methodIndex(method)] as string
-}
-
 /** Why the gateway refused a request before it reached its action, when that is a limit. */
 export type RejectionReason = 'rate_limited' | 'quota_exceeded'
 

@@ -122,8 +122,8 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
         }
   // A context carries its span from start to end in its `span` slot (not a WeakMap: ephemerons
   // cost the garbage collector on every request); taking it makes a second end a no-op.
-  const take = (m: { span?: unknown }): Span | undefined => {
-    const span = m.span as Span | undefined
+  const take = <S = Span>(m: { span?: unknown }): S | undefined => {
+    const span = m.span as S | undefined
     m.span = undefined
     return span
   }
@@ -170,11 +170,13 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
     // The gateway publishes only start and asyncEnd (its work never throws synchronously).
     asyncEnd: safe((m) => {
       if (!isGatewayTrace(m)) return
-      const span = m.span
-      m.span = undefined
-      if (span === undefined) return
-      if (deferred !== undefined) deferred.end(span as GatewaySpanRecord, m.status, m.errorCode)
-      else endGatewaySpan(span as Span, m.status, m.errorCode)
+      if (deferred !== undefined) {
+        const r = take<GatewaySpanRecord>(m)
+        if (r !== undefined) deferred.end(r, m.status, m.errorCode)
+        return
+      }
+      const span = take(m)
+      if (span !== undefined) endGatewaySpan(span, m.status, m.errorCode)
     }),
   }
 
