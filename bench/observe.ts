@@ -1,5 +1,5 @@
 /**
- * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--time-handlers] [--tsx]`,
+ * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--variants a,b,…] [--time-handlers] [--tsx]`,
  * or directly `npx tsx bench/observe.ts …`.
  *
  * 1. Per-request cost in process: a gateway-request message published with nobody listening,
@@ -24,6 +24,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { once } from 'node:events'
 import { mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -35,7 +36,7 @@ import { GATEWAY_REQUEST_CHANNEL } from '../src/observe/channels.js'
 import { HealthTracker } from '../src/observe/health.js'
 import { installMetrics } from '../src/observe/metrics.js'
 import { subscribeTracing } from '../src/observe/trace-subscriber.js'
-import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
 import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.js'
 import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
 import { compileForBench } from './compile.js'
@@ -58,6 +59,8 @@ interface Options {
   rate: number
   /** Only the paired rounds, over every step from off to full tracing (needs wrk). */
   breakdown: boolean
+  /** Only the paired rounds, over these gateways (`--variants off,tracing,tracing-dropped`; needs wrk). */
+  variants: Variant[] | undefined
   /** Also time the tracer's handlers in place, on a fourth gateway. */
   timeHandlers: boolean
 }
@@ -74,8 +77,18 @@ function parseArgs(args: string[]): Options {
     connections: get('connections', 50),
     rate: get('rate', 0),
     breakdown: args.includes('--breakdown'),
+    variants: parseVariants(args),
     timeHandlers: args.includes('--time-handlers'),
   }
+}
+
+function parseVariants(args: string[]): Variant[] | undefined {
+  const i = args.indexOf('--variants')
+  if (i === -1) return undefined
+  const names = (args[i + 1] ?? '').split(',').filter((v) => v !== '')
+  const unknown = names.filter((v) => !(v in LABELS))
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--variants: expected some of ${Object.keys(LABELS).join(', ')}; got ${args[i + 1] ?? 'nothing'}`)
+  return names as Variant[]
 }
 
 /** A ratio as a signed percentage: `+8.1%`, `-4.9%`. */
@@ -196,7 +209,7 @@ async function collectorProcess(): Promise<void> {
  * are the main comparison; `--breakdown` adds the steps in between, and `--time-handlers` a
  * tracing gateway that times the tracer's own handlers in place.
  */
-type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing' | 'tracing-timed'
+type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing-dropped' | 'tracing' | 'tracing-timed'
 
 const LABELS: Record<Variant, string> = {
   off: 'observability off',
@@ -204,7 +217,8 @@ const LABELS: Record<Variant, string> = {
   'metrics-only': 'metrics',
   metrics: 'metrics + health',
   'tracing-unsampled': 'metrics + health + tracing at ratio 0 (ids and traceparent only)',
-  tracing: 'metrics + health + tracing (10 %, OTLP/HTTP to loopback)',
+  'tracing-dropped': 'metrics + health + tracing (10 %, spans recorded in the gateway’s thread, the exporter drops them)',
+  tracing: 'metrics + health + tracing (10 %, span worker, OTLP/HTTP to loopback)',
   'tracing-timed': 'as above, the tracer’s handlers timed',
 }
 
@@ -221,12 +235,19 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
   if (variant !== 'off') installMetrics({ known, defaultMetrics: variant !== 'metrics-core' })
   if (variant !== 'off' && variant !== 'metrics-core' && variant !== 'metrics-only') new HealthTracker({ known }).subscribe()
   const timed = variant === 'tracing-timed' ? timeTracerHandlers() : undefined
-  if (variant === 'tracing' || variant === 'tracing-unsampled' || variant === 'tracing-timed') {
-    // The runtime's own wiring, as `telemetry: { otlp: …, sampling: { ratio: 0.1 } }` sets it up.
+  if (variant.startsWith('tracing')) {
+    // The runtime's own wiring, as `telemetry: { otlp: …, sampling: { ratio: 0.1 } }` sets it up;
+    // `tracing-dropped` swaps the OTLP exporter for one that drops each batch (what export costs).
     const { startTracing } = await import('../src/runtime/tracing.js')
     const { createLogger } = await import('../src/observe/logger.js')
     const ratio = variant === 'tracing-unsampled' ? 0 : 0.1
-    startTracing({ telemetry: { otlp: { endpoint: collectorUrl }, sampling: { ratio } }, logger: createLogger({ level: 'warn', env: {} }) })
+    const dropped = variant === 'tracing-dropped'
+    const drop = { export: (_spans: unknown, done: (r: { code: 0 }) => void) => done({ code: 0 }), shutdown: () => Promise.resolve() }
+    startTracing({
+      telemetry: { ...(dropped ? {} : { otlp: { endpoint: collectorUrl } }), sampling: { ratio } },
+      ...(dropped ? { spanProcessors: [new BatchSpanProcessor(drop)] } : {}),
+      logger: createLogger({ level: 'warn', env: {} }),
+    })
   }
   timed?.after()
   const gateway = await createGateway({ config, configDir: dir, systems: Systems.fromConfig(systemsConfig), store })
@@ -240,8 +261,119 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
       process.send?.({ cpuUs: u.user + u.system })
     }
     if (m === 'timed') process.send?.({ timed: timed?.result() })
+    if (m === 'profile-start') void profiler.start().then(() => process.send?.({ profiling: true }))
+    if (m === 'profile-stop') void profiler.stop().then((shares) => process.send?.({ shares }))
   })
   process.send?.({ port })
+}
+
+/** Where a gateway's CPU samples fall: observability code by part, garbage collection, the rest. */
+interface CpuShares {
+  /** Busy (not idle) profile time, ms. */
+  busyMs: number
+  /** Share of the busy time per part (0..1). */
+  parts: Record<ProfilePart, number>
+  gc: number
+}
+
+type ProfilePart = 'publishing' | 'metrics' | 'health' | 'tracing'
+
+/**
+ * What counts as each part, by the script a sampled frame runs in: a sample belongs to the part
+ * of its innermost frame that matches (prom-client called from metrics.js is metrics; the clock
+ * read by the gateway's diagnostics is publishing). Anything else is the gateway's own work.
+ */
+const PROFILE_PARTS: ReadonlyArray<[ProfilePart, RegExp]> = [
+  ['tracing', /@opentelemetry|\/observe\/(trace-subscriber|deferred-spans|traceparent|tracing)\.js|\/runtime\/(tracing|span-worker-host|span-export)\.js/],
+  ['metrics', /prom-client|\/observe\/(metrics|labels|series|metric-defs)\.js/],
+  ['health', /\/observe\/(health|window|health-judge)\.js/],
+  ['publishing', /\/observe\/channels\.js|diagnostics_channel|\/gateway\/diagnostics\.js/],
+]
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string }
+  children?: number[]
+}
+
+/** The V8 sampling profiler of this process, through the inspector; `stop()` attributes the samples. */
+const profiler = (() => {
+  let session: Session | undefined
+  return {
+    async start(): Promise<void> {
+      session = new Session()
+      session.connect()
+      await session.post('Profiler.enable')
+      await session.post('Profiler.setSamplingInterval', { interval: 200 })
+      await session.post('Profiler.start')
+    },
+    async stop(): Promise<CpuShares> {
+      if (session === undefined) throw new Error('the profiler was not started')
+      const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } }
+      session.disconnect()
+      session = undefined
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      const parent = new Map<number, number>()
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+      const time = new Map<number, number>()
+      profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+      const parts: Record<ProfilePart, number> = { publishing: 0, metrics: 0, health: 0, tracing: 0 }
+      let busy = 0
+      let gc = 0
+      for (const [id, t] of time) {
+        const name = byId.get(id)?.callFrame.functionName
+        if (name === '(idle)') continue
+        busy += t
+        if (name === '(garbage collector)') {
+          gc += t
+          continue
+        }
+        for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+          const url = byId.get(at)?.callFrame.url ?? ''
+          const part = PROFILE_PARTS.find(([, re]) => re.test(url))
+          if (part !== undefined) {
+            parts[part[0]] += t
+            break
+          }
+        }
+      }
+      for (const k of Object.keys(parts) as ProfilePart[]) parts[k] /= Math.max(1, busy)
+      return { busyMs: busy / 1000, parts, gc: gc / Math.max(1, busy) }
+    },
+  }
+})()
+
+/**
+ * Each gateway profiled under load on its own (wrk, else autocannon): the share of its busy CPU
+ * spent in observability code. A ratio taken inside one process over the same seconds, so a
+ * slower or faster machine moves both sides alike — the steadiest of these measurements. It
+ * counts the code's own time; what it costs indirectly (more garbage collection, caches) shows
+ * in the GC column and in the CPU per request above.
+ */
+async function profiledShares(targets: ReadonlyArray<{ name: Variant; port: number; child: ChildProcess }>, opts: Options, load: (url: string, seconds: number) => Promise<unknown>): Promise<string[]> {
+  const rows: string[] = []
+  for (const t of targets) {
+    const url = `http://127.0.0.1:${t.port}/orders/1`
+    await load(url, 1)
+    const started = once(t.child, 'message')
+    t.child.send('profile-start')
+    await started
+    await load(url, opts.durationS * 2)
+    const reply = once(t.child, 'message') as Promise<[{ shares: CpuShares }]>
+    t.child.send('profile-stop')
+    const { shares } = (await reply)[0]
+    const p = shares.parts
+    const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+    const total = p.publishing + p.metrics + p.health + p.tracing
+    rows.push(`| ${LABELS[t.name]} | **${pct(total)}** | ${pct(p.publishing)} | ${pct(p.metrics)} | ${pct(p.health)} | ${pct(p.tracing)} | ${pct(shares.gc)} | ${shares.busyMs.toFixed(0)} |`)
+  }
+  return [
+    `Profiled: each gateway alone under load for ${opts.durationS * 2}s, V8's sampling profiler on; shares of its busy CPU (main thread):`,
+    '',
+    '| gateway, one proxy route | observability code | publishing (diagnostics) | metrics | health | tracing | garbage collection | busy ms sampled |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ]
 }
 
 interface HandlerTimes {
@@ -343,17 +475,19 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
     })
   }
   const med = (m: Map<Variant, number[]>, v: Variant): number => median(m.get(v) ?? [])
-  const off = med(cpu, 'off')
+  // Costs are against the first gateway (`off`, unless --variants names another first).
+  const base = (targets[0] as (typeof targets)[number]).name
+  const off = med(cpu, base)
   const row = (v: Variant): string => {
     const us = med(cpu, v)
-    const cost = v === 'off' ? '—' : signedPct((us - off) / off)
-    const tput = v === 'off' ? '—' : `${(((med(reqs, v) - med(reqs, 'off')) / med(reqs, 'off')) * 100).toFixed(1)}%`
+    const cost = v === base ? '—' : signedPct((us - off) / off)
+    const tput = v === base ? '—' : `${(((med(reqs, v) - med(reqs, base)) / med(reqs, base)) * 100).toFixed(1)}%`
     return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
   const lines = [
     `Paired: the ${targets.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
     '',
-    '| gateway, one proxy route | CPU µs/request (median) | CPU cost | requests vs off (median) | CPU µs/request, every round |',
+    `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | requests vs ${base} (median) | CPU µs/request, every round |`,
     '|---|---:|---:|---:|---|',
     ...targets.map((t) => row(t.name)),
   ]
@@ -380,11 +514,11 @@ async function endToEnd(opts: Options): Promise<string[]> {
       }
       return out
     }
-    if (opts.breakdown) {
+    if (opts.breakdown || opts.variants) {
       // Each step on its own gateway, all loaded at once: where the cost comes from.
-      const steps = await gateways(['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing'])
+      const steps = await gateways(opts.variants ?? ['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing'])
       const lines = await pairedRounds(steps, opts)
-      return lines.length > 0 ? lines : ['--breakdown needs wrk (apt install wrk).']
+      return lines.length > 0 ? lines : ['--breakdown and --variants need wrk (apt install wrk).']
     }
     const targets = await gateways(['off', 'metrics', 'tracing'])
     const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
@@ -421,7 +555,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
       '|---|---:|---:|---:|---:|---|',
       `| observability off | ${off.toFixed(0)} | — | ${cpuUs('off').toFixed(1)} | — | ${all('off')} |`,
       `| metrics + health | ${metrics.toFixed(0)} | ${cost(metrics)} | ${cpuUs('metrics').toFixed(1)} | ${cpuCost('metrics')} | ${all('metrics')} |`,
-      `| metrics + health + tracing (10 %, OTLP/HTTP to loopback) | ${tracing.toFixed(0)} | ${cost(tracing)} | ${cpuUs('tracing').toFixed(1)} | ${cpuCost('tracing')} | ${all('tracing')} |`,
+      `| ${LABELS.tracing} | ${tracing.toFixed(0)} | ${cost(tracing)} | ${cpuUs('tracing').toFixed(1)} | ${cpuCost('tracing')} | ${all('tracing')} |`,
       '',
       `Cost of metrics + health + tracing: ${cost(tracing)} throughput, ${cpuCost('tracing')} gateway CPU per request (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
     ]
@@ -440,7 +574,11 @@ async function endToEnd(opts: Options): Promise<string[]> {
         `Tracer handlers in place (one gateway, 10 %, ${timed.requests} requests, ${timed.sampled} sampled): start ${timed.startNs.toFixed(0)} ns/request, asyncEnd ${timed.endNs.toFixed(0)} ns/request (timer calls included).`,
       )
     }
-    return [...paired, ...(paired.length > 0 ? [''] : []), ...lines]
+    const wrk = await findWrk()
+    const load = (url: string, seconds: number): Promise<unknown> =>
+      wrk !== undefined ? runWrk(wrk, url, opts.connections, seconds) : autocannon({ url, connections: opts.connections, duration: seconds })
+    const profiled = await profiledShares(targets, opts, load)
+    return [...paired, ...(paired.length > 0 ? [''] : []), ...lines, '', ...profiled]
   } finally {
     await Promise.all(children.map((c) => stop(c)))
   }

@@ -10,9 +10,12 @@
  * the same calls cost back to back.
  *
  * So the subscriber draws the span's ids itself, sends the `traceparent` at once, keeps a small
- * record, and hands the records to the SDK a batch at a time once the event loop is free
- * (`setImmediate`, or at once when a batch is full), with the recorded start and end times. The
- * SDK must then give each span the ids already sent: {@link PresetIdGenerator} is the provider's
+ * record, and hands the records to a {@link GatewaySpanSink} a batch at a time — once the event
+ * loop is free (`setImmediate`), after a set delay, or at once when a batch is full — with the
+ * recorded start and end times. The sink is the SDK in this thread ({@link TracerSpanSink}) or,
+ * when spans are only exported over OTLP, the span worker (src/runtime/span-worker.ts), which
+ * keeps the SDK's span objects, their batching and the export off the gateway's thread and heap.
+ * The SDK must give each span the ids already sent: {@link PresetIdGenerator} is the provider's
  * id generator (`idGenerator`), and hands out the preset ids for exactly one `startSpan`.
  */
 import type { Tracer } from '@opentelemetry/api'
@@ -55,28 +58,42 @@ export class PresetIdGenerator {
   }
 }
 
-/** What a sampled gateway request leaves for its span. */
+/**
+ * What a sampled gateway request leaves for its span: plain data only, so a batch can also cross
+ * to the span worker (src/runtime/span-worker.ts) by `postMessage`.
+ */
 export interface GatewaySpanRecord {
-  /** Route id, path template, method, request id and headers (a caller's `traceparent` / `tracestate` make it the parent). */
-  input: GatewaySpanInput
+  /** Route id (bounded; the raw path is not recorded). */
+  route: string
+  /** The route's path template (`/orders/:id`). */
+  path: string | undefined
+  method: string
+  requestId: string
+  /** The caller's `traceparent` and `tracestate`: the span's parent when valid. */
+  parent: string | undefined
+  tracestate: string | undefined
   traceId: string
   spanId: string
-  /** `performance.now()` at the start and at the end. */
+  /**
+   * Epoch milliseconds (`performance.timeOrigin + performance.now()`): every thread reads them
+   * alike, where a bare `performance.now()` counts from its own thread's start.
+   */
   startTime: number
   endTime: number
   status: number
   errorCode: string | null
 }
 
-/** Records per batch handed to the SDK; a full batch goes at once instead of waiting for the loop. */
-const MAX_BATCH = 128
+/** Where batches of finished records go: the SDK in this thread, or the span worker. */
+export interface GatewaySpanSink {
+  record(batch: readonly GatewaySpanRecord[]): void
+}
 
-export class DeferredGatewaySpans {
+/** Records become SDK spans with the ids their `traceparent` already carried. */
+export class TracerSpanSink implements GatewaySpanSink {
   readonly #tracer: Tracer
   readonly #ids: PresetIdGenerator
   readonly #onError: (err: unknown) => void
-  #pending: GatewaySpanRecord[] = []
-  #scheduled = false
 
   constructor(tracer: Tracer, ids: PresetIdGenerator, onError: (err: unknown) => void) {
     this.#tracer = tracer
@@ -84,22 +101,79 @@ export class DeferredGatewaySpans {
     this.#onError = onError
   }
 
+  record(batch: readonly GatewaySpanRecord[]): void {
+    for (const r of batch) {
+      try {
+        this.#ids.preset(r.traceId, r.spanId)
+        const headers = { traceparent: r.parent, tracestate: r.tracestate }
+        const { span } = startGatewaySpan({ route: r.route, path: r.path, method: r.method, requestId: r.requestId, headers }, this.#tracer, r.startTime)
+        endGatewaySpan(span, r.status, r.errorCode, r.endTime)
+      } catch (err) {
+        this.#onError(err)
+      } finally {
+        this.#ids.clear()
+      }
+    }
+  }
+}
+
+export interface DeferralOptions {
+  /** Records per batch; a full batch goes at once instead of waiting. Default 128. */
+  maxBatch?: number
+  /** How long a batch may wait (ms); 0 (the default): until the event loop is next free (`setImmediate`). */
+  delayMs?: number
+}
+
+/** The clock of the records: epoch milliseconds, sub-millisecond precise. */
+const now = (): number => performance.timeOrigin + performance.now()
+
+export class DeferredGatewaySpans {
+  readonly #sink: GatewaySpanSink
+  readonly #onError: (err: unknown) => void
+  readonly #maxBatch: number
+  readonly #delayMs: number
+  #pending: GatewaySpanRecord[] = []
+  #scheduled = false
+
+  constructor(sink: GatewaySpanSink, onError: (err: unknown) => void, options: DeferralOptions = {}) {
+    this.#sink = sink
+    this.#onError = onError
+    this.#maxBatch = options.maxBatch ?? 128
+    this.#delayMs = options.delayMs ?? 0
+  }
+
   /** A sampled request starts: its record, whose ids its `traceparent` must carry. */
   start(input: GatewaySpanInput, traceId: string | undefined): GatewaySpanRecord {
-    const { route, path, method, requestId, headers } = input
-    return { input: { route, path, method, requestId, headers }, traceId: traceId ?? randomTraceId(), spanId: randomSpanId(), startTime: performance.now(), endTime: 0, status: 0, errorCode: null }
+    const { headers } = input
+    const parent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined
+    const tracestate = parent !== undefined && typeof headers.tracestate === 'string' ? headers.tracestate : undefined
+    return {
+      route: input.route,
+      path: input.path,
+      method: input.method,
+      requestId: input.requestId,
+      parent,
+      tracestate,
+      traceId: traceId ?? randomTraceId(),
+      spanId: randomSpanId(),
+      startTime: now(),
+      endTime: 0,
+      status: 0,
+      errorCode: null,
+    }
   }
 
   /** The request is answered: its span is recorded with the next batch. */
   end(r: GatewaySpanRecord, status: number, errorCode: string | null): void {
-    r.endTime = performance.now()
+    r.endTime = now()
     r.status = status
     r.errorCode = errorCode
     const n = this.#pending.push(r)
-    if (n >= MAX_BATCH) this.flush()
+    if (n >= this.#maxBatch) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
-      setImmediate(this.#flushScheduled)
+      if (this.#delayMs > 0) setTimeout(this.#flushScheduled, this.#delayMs).unref()
+      else setImmediate(this.#flushScheduled)
     }
   }
 
@@ -108,21 +182,15 @@ export class DeferredGatewaySpans {
     this.flush()
   }
 
-  /** Hands every pending record to the SDK now (also before the provider shuts down). */
+  /** Hands every pending record to the sink now (also before the provider shuts down). */
   flush(): void {
     const batch = this.#pending
     if (batch.length === 0) return
     this.#pending = []
-    for (const r of batch) {
-      try {
-        this.#ids.preset(r.traceId, r.spanId)
-        const { span } = startGatewaySpan(r.input, this.#tracer, r.startTime)
-        endGatewaySpan(span, r.status, r.errorCode, r.endTime)
-      } catch (err) {
-        this.#onError(err)
-      } finally {
-        this.#ids.clear()
-      }
+    try {
+      this.#sink.record(batch)
+    } catch (err) {
+      this.#onError(err)
     }
   }
 }

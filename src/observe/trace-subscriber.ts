@@ -14,7 +14,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
 import { isSwitchboardError } from '../core/errors.js'
-import { DeferredGatewaySpans, type GatewaySpanRecord, type PresetIdGenerator } from './deferred-spans.js'
+import { DeferredGatewaySpans, TracerSpanSink, type DeferralOptions, type GatewaySpanRecord, type GatewaySpanSink, type PresetIdGenerator } from './deferred-spans.js'
 import { contextFromCarrier, parseTraceparent, randomSpanId, randomUnsampledTraceparent } from './traceparent.js'
 import { endDeliverySpan, endGatewaySpan, endPublishSpan, failSpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from './tracing.js'
 
@@ -99,6 +99,11 @@ export interface TracingSubscriberOptions {
    * batch (deferred-spans.ts); without it the span is the SDK's from start to end.
    */
   ids?: PresetIdGenerator | undefined
+  /**
+   * Where sampled gateway requests' records go instead (with `sampling`): the span worker's
+   * sink, batched as `maxBatch` / `delayMs` say (deferred-spans.ts). Takes precedence over `ids`.
+   */
+  gatewaySpans?: ({ sink: GatewaySpanSink } & DeferralOptions) | undefined
 }
 
 /** `00-<trace id>-<new span id>-00`: a child that is not recorded, or a new unsampled trace. */
@@ -144,7 +149,8 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
     }
   })
 
-  const deferred = ratio !== undefined && options.ids !== undefined ? new DeferredGatewaySpans(tracer, options.ids, onError) : undefined
+  const sink = options.gatewaySpans?.sink ?? (options.ids !== undefined ? new TracerSpanSink(tracer, options.ids, onError) : undefined)
+  const deferred = ratio !== undefined && sink !== undefined ? new DeferredGatewaySpans(sink, onError, options.gatewaySpans) : undefined
   const gateway: Handlers = {
     start: safe((m) => {
       if (!isGatewayTrace(m)) return

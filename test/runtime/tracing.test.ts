@@ -348,7 +348,7 @@ describe('OTLP/HTTP export', () => {
     assert.equal(post.headers['content-type'], 'application/json')
     assert.equal(post.headers['x-api-key'], 'collector-key-1234')
     type Doc = {
-      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }> }>
+      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string; spanId: string; parentSpanId?: string }> }> }>
     }
     const docs = posts.map((p) => JSON.parse(p.body.toString('utf8')) as Doc)
     const spans = docs.flatMap((d) => d.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((sc) => sc.spans)))
@@ -356,6 +356,10 @@ describe('OTLP/HTTP export', () => {
     assert.equal(resource.find((a) => a.key === 'service.name')?.value.stringValue, 'sb-orders')
     assert.deepEqual(new Set(spans.map((sp) => sp.name)), new Set(SPAN_NAMES))
     assert.deepEqual(new Set(spans.map((sp) => sp.traceId)), new Set([traceId]), 'one trace, the stored one')
+    // The gateway span comes from the span worker, the publish from the node's thread: the ids
+    // drawn for the request on the node's thread are the ones the worker exported.
+    const gateway = spans.find((sp) => sp.name === 'POST /hooks/shop')
+    assert.equal(spans.find((sp) => sp.name === 'publish order.created')?.parentSpanId, gateway?.spanId)
   })
 
   it('posts protobuf by default (OTLP’s own default encoding)', async () => {

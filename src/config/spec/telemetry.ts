@@ -27,7 +27,10 @@ export const TelemetrySpec = Obj(
           ),
           timeout: Type.Optional(Duration({ 'x-positive': true, default: '10s', description: 'How long one export request may take; also bounds the flush at shutdown.' })),
         },
-        { description: 'Export spans over OTLP/HTTP, in batches (every 5 s or 512 spans).' },
+        {
+          description:
+            'Export spans over OTLP/HTTP, in batches (every 5 s or 512 spans). Gateway request spans are recorded and exported by a worker thread, off the thread that answers requests.',
+        },
       ),
     ),
     sampling: Type.Optional(

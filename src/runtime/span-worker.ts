@@ -1,0 +1,62 @@
+/**
+ * The span worker: a worker thread that turns the gateway's span records into SDK spans and
+ * exports them over OTLP/HTTP, so neither the SDK's span objects, their batching, nor the
+ * encoding and sending of exports run on — or live in the heap of — the thread that answers
+ * requests. Started by span-worker-host.ts when tracing only exports over OTLP; the flows' spans
+ * stay on the node's thread (few, and their context is needed there at once).
+ *
+ * Messages in: `{ type: 'spans', records }` (a batch of GatewaySpanRecord), `{ type: 'stop' }`.
+ * Messages out: `{ type: 'done', count }` per batch, `{ type: 'diag', message, detail }`
+ * (OpenTelemetry's warnings, to the node's log), `{ type: 'stopped' }` once flushed.
+ */
+import { diag, DiagLogLevel } from '@opentelemetry/api'
+import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler } from '@opentelemetry/sdk-trace-base'
+import { parentPort, workerData } from 'node:worker_threads'
+import { PresetIdGenerator, TracerSpanSink, TRACER_NAME, type GatewaySpanRecord } from '../observe/index.js'
+import { otlpProcessor, rateLimitedDiag, spanResource, type OtlpExportOptions } from './span-export.js'
+
+export interface SpanWorkerData {
+  export: OtlpExportOptions
+  resource: Record<string, string>
+  version: string | undefined
+}
+
+export type SpanWorkerRequest = { type: 'spans'; records: readonly GatewaySpanRecord[] } | { type: 'stop' }
+export type SpanWorkerReply = { type: 'done'; count: number } | { type: 'diag'; message: string; detail: unknown[] } | { type: 'stopped' }
+
+const port = parentPort
+if (port === null) throw new Error('span-worker.ts runs as a worker thread (see span-worker-host.ts)')
+const post = (m: SpanWorkerReply): void => port.postMessage(m)
+const data = workerData as SpanWorkerData
+
+diag.setLogger(
+  rateLimitedDiag((message, detail) => post({ type: 'diag', message, detail })),
+  { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+)
+const ids = new PresetIdGenerator()
+const provider = new BasicTracerProvider({
+  idGenerator: ids,
+  resource: spanResource(data.resource),
+  // Sampling was decided on the node's thread: every record is a sampled span.
+  sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+  spanProcessors: [otlpProcessor(data.export)],
+})
+const sink = new TracerSpanSink(provider.getTracer(TRACER_NAME, data.version), ids, (err) =>
+  post({ type: 'diag', message: `a gateway span could not be recorded: ${err instanceof Error ? err.message : String(err)}`, detail: [] }),
+)
+
+port.on('message', (m: SpanWorkerRequest) => {
+  if (m.type === 'spans') {
+    sink.record(m.records)
+    post({ type: 'done', count: m.records.length })
+  } else if (m.type === 'stop') {
+    // Bounded by the exporter's own timeout; the host gives up a little after that anyway.
+    provider.shutdown().then(
+      () => post({ type: 'stopped' }),
+      (err: unknown) => {
+        post({ type: 'diag', message: `flushing the last spans failed: ${err instanceof Error ? err.message : String(err)}`, detail: [] })
+        post({ type: 'stopped' })
+      },
+    )
+  }
+})
