@@ -15,7 +15,13 @@
  *    are interleaved, the order rotated, so drift on a shared machine hits all alike; medians of
  *    req/s and of the gateway's CPU time per request are reported.
  * 3. With wrk installed, first the same three gateways loaded at once (see pairedRounds): CPU
- *    time per request over the same seconds — the steadiest comparison on a shared machine.
+ *    time per request over the same seconds.
+ * 4. Last, each gateway profiled alone under load (see profiledShares): the share of its busy
+ *    CPU spent in observability code, by part — a ratio inside one process, which a noisy
+ *    machine moves least.
+ *
+ * `--variants a,b,…` compares other gateways (the first is the baseline), e.g.
+ * `--variants off,tracing-in-thread,tracing`: spans in the gateway's thread against the span worker.
  *
  * The issue's goal is ≤ 10% throughput cost with tracing sampled at 10%.
  */
@@ -36,7 +42,7 @@ import { GATEWAY_REQUEST_CHANNEL } from '../src/observe/channels.js'
 import { HealthTracker } from '../src/observe/health.js'
 import { installMetrics } from '../src/observe/metrics.js'
 import { subscribeTracing } from '../src/observe/trace-subscriber.js'
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
 import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.js'
 import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
 import { compileForBench } from './compile.js'
@@ -57,9 +63,9 @@ interface Options {
   connections: number
   /** Requests per second for all connections together (0: as fast as the gateway answers). */
   rate: number
-  /** Only the paired rounds, over every step from off to full tracing (needs wrk). */
+  /** Only the paired rounds, over every step from off to full tracing, or over `--variants` (needs wrk). */
   breakdown: boolean
-  /** Only the paired rounds, over these gateways (`--variants off,tracing,tracing-dropped`; needs wrk). */
+  /** The gateways compared, the first the baseline (`--variants off,tracing-in-thread,tracing`; default off,metrics,tracing). */
   variants: Variant[] | undefined
   /** Also time the tracer's handlers in place, on a fourth gateway. */
   timeHandlers: boolean
@@ -209,7 +215,7 @@ async function collectorProcess(): Promise<void> {
  * are the main comparison; `--breakdown` adds the steps in between, and `--time-handlers` a
  * tracing gateway that times the tracer's own handlers in place.
  */
-type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing-dropped' | 'tracing' | 'tracing-timed'
+type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing-dropped' | 'tracing-in-thread' | 'tracing' | 'tracing-timed'
 
 const LABELS: Record<Variant, string> = {
   off: 'observability off',
@@ -218,6 +224,7 @@ const LABELS: Record<Variant, string> = {
   metrics: 'metrics + health',
   'tracing-unsampled': 'metrics + health + tracing at ratio 0 (ids and traceparent only)',
   'tracing-dropped': 'metrics + health + tracing (10 %, spans recorded in the gateway’s thread, the exporter drops them)',
+  'tracing-in-thread': 'metrics + health + tracing (10 %, spans recorded and exported in the gateway’s thread, OTLP/HTTP)',
   tracing: 'metrics + health + tracing (10 %, span worker, OTLP/HTTP to loopback)',
   'tracing-timed': 'as above, the tracer’s handlers timed',
 }
@@ -237,15 +244,18 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
   const timed = variant === 'tracing-timed' ? timeTracerHandlers() : undefined
   if (variant.startsWith('tracing')) {
     // The runtime's own wiring, as `telemetry: { otlp: …, sampling: { ratio: 0.1 } }` sets it up;
-    // `tracing-dropped` swaps the OTLP exporter for one that drops each batch (what export costs).
+    // `tracing-dropped` swaps the OTLP exporter for one that drops each batch (what export costs);
+    // `tracing-in-thread` adds a span processor that does nothing, which keeps every span in the
+    // gateway's thread (an in-process processor must see them all): the set-up before the span worker.
     const { startTracing } = await import('../src/runtime/tracing.js')
     const { createLogger } = await import('../src/observe/logger.js')
     const ratio = variant === 'tracing-unsampled' ? 0 : 0.1
     const dropped = variant === 'tracing-dropped'
     const drop = { export: (_spans: unknown, done: (r: { code: 0 }) => void) => done({ code: 0 }), shutdown: () => Promise.resolve() }
+    const processors = dropped ? [new BatchSpanProcessor(drop)] : variant === 'tracing-in-thread' ? [new NoopSpanProcessor()] : []
     startTracing({
       telemetry: { ...(dropped ? {} : { otlp: { endpoint: collectorUrl } }), sampling: { ratio } },
-      ...(dropped ? { spanProcessors: [new BatchSpanProcessor(drop)] } : {}),
+      spanProcessors: processors,
       logger: createLogger({ level: 'warn', env: {} }),
     })
   }
@@ -459,37 +469,39 @@ async function stop(child: ChildProcess): Promise<void> {
 async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number; child: ChildProcess }>, opts: Options): Promise<string[]> {
   const wrk = await findWrk()
   if (wrk === undefined) return []
-  const cpu = new Map<Variant, number[]>(targets.map((t) => [t.name, []]))
-  const reqs = new Map<Variant, number[]>(targets.map((t) => [t.name, []]))
+  // Per position, not per name: the same gateway twice (`--variants off,off`) shows the spread
+  // of the instrument itself.
+  const cpu: number[][] = targets.map(() => [])
+  const reqs: number[][] = targets.map(() => [])
   let errors = 0
   for (let r = -1; r < opts.rounds; r++) {
     const before = await Promise.all(targets.map((t) => cpuOf(t.child)))
     const runs = await Promise.all(targets.map((t) => runWrk(wrk, `http://127.0.0.1:${t.port}/orders/1`, opts.connections, opts.durationS)))
     const after = await Promise.all(targets.map((t) => cpuOf(t.child)))
     if (r < 0) continue // warm-up: every gateway's code is compiled under this load first
-    targets.forEach((t, i) => {
+    targets.forEach((_, i) => {
       const run = runs[i] as WrkResult
-      cpu.get(t.name)?.push(((after[i] as number) - (before[i] as number)) / Math.max(1, run.total))
-      reqs.get(t.name)?.push(run.total)
+      cpu[i]?.push(((after[i] as number) - (before[i] as number)) / Math.max(1, run.total))
+      reqs[i]?.push(run.total)
       errors += run.errors
     })
   }
-  const med = (m: Map<Variant, number[]>, v: Variant): number => median(m.get(v) ?? [])
   // Costs are against the first gateway (`off`, unless --variants names another first).
   const base = (targets[0] as (typeof targets)[number]).name
-  const off = med(cpu, base)
-  const row = (v: Variant): string => {
-    const us = med(cpu, v)
-    const cost = v === base ? '—' : signedPct((us - off) / off)
-    const tput = v === base ? '—' : `${(((med(reqs, v) - med(reqs, base)) / med(reqs, base)) * 100).toFixed(1)}%`
-    return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu.get(v) ?? []).map((x) => x.toFixed(0)).join(', ')} |`
+  const off = median(cpu[0] ?? [])
+  const offReqs = median(reqs[0] ?? [])
+  const row = (v: Variant, i: number): string => {
+    const us = median(cpu[i] ?? [])
+    const cost = i === 0 ? '—' : signedPct((us - off) / off)
+    const tput = i === 0 ? '—' : `${(((median(reqs[i] ?? []) - offReqs) / offReqs) * 100).toFixed(1)}%`
+    return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu[i] ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
   const lines = [
     `Paired: the ${targets.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
     '',
     `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | requests vs ${base} (median) | CPU µs/request, every round |`,
     '|---|---:|---:|---:|---|',
-    ...targets.map((t) => row(t.name)),
+    ...targets.map((t, i) => row(t.name, i)),
   ]
   if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the paired rounds.`)
   return lines
@@ -514,13 +526,14 @@ async function endToEnd(opts: Options): Promise<string[]> {
       }
       return out
     }
-    if (opts.breakdown || opts.variants) {
+    if (opts.breakdown) {
       // Each step on its own gateway, all loaded at once: where the cost comes from.
       const steps = await gateways(opts.variants ?? ['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing'])
       const lines = await pairedRounds(steps, opts)
-      return lines.length > 0 ? lines : ['--breakdown and --variants need wrk (apt install wrk).']
+      return lines.length > 0 ? lines : ['--breakdown needs wrk (apt install wrk).']
     }
-    const targets = await gateways(['off', 'metrics', 'tracing'])
+    // The first is the baseline of every comparison; the last is the one the goal is about.
+    const targets = await gateways(opts.variants ?? ['off', 'metrics', 'tracing'])
     const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
@@ -544,20 +557,22 @@ async function endToEnd(opts: Options): Promise<string[]> {
       }
     }
     const all = (name: Variant): string => (results.get(name) ?? []).map((v) => v.toFixed(0)).join(', ')
-    const off = median(results.get('off') ?? [])
-    const metrics = median(results.get('metrics') ?? [])
-    const tracing = median(results.get('tracing') ?? [])
+    const base = (targets[0] as (typeof targets)[number]).name
+    const last = (targets[targets.length - 1] as (typeof targets)[number]).name
+    const rps = (name: Variant): number => median(results.get(name) ?? [])
     const cpuUs = (name: Variant): number => median(cpu.get(name) ?? [])
-    const cost = (x: number): string => `${(((off - x) / off) * 100).toFixed(1)}%`
-    const cpuCost = (name: Variant): string => signedPct((cpuUs(name) - cpuUs('off')) / cpuUs('off'))
+    const cost = (name: Variant): string => `${(((rps(base) - rps(name)) / rps(base)) * 100).toFixed(1)}%`
+    const cpuCost = (name: Variant): string => signedPct((cpuUs(name) - cpuUs(base)) / cpuUs(base))
+    const row = (name: Variant): string =>
+      name === base
+        ? `| ${LABELS[name]} | ${rps(name).toFixed(0)} | — | ${cpuUs(name).toFixed(1)} | — | ${all(name)} |`
+        : `| ${LABELS[name]} | ${rps(name).toFixed(0)} | ${cost(name)} | ${cpuUs(name).toFixed(1)} | ${cpuCost(name)} | ${all(name)} |`
     const lines = [
-      '| gateway, one proxy route | req/s (median) | throughput cost | gateway CPU µs/request (median) | CPU cost | req/s, every round |',
+      `| gateway, one proxy route | req/s (median) | throughput cost vs ${base} | gateway CPU µs/request (median) | CPU cost | req/s, every round |`,
       '|---|---:|---:|---:|---:|---|',
-      `| observability off | ${off.toFixed(0)} | — | ${cpuUs('off').toFixed(1)} | — | ${all('off')} |`,
-      `| metrics + health | ${metrics.toFixed(0)} | ${cost(metrics)} | ${cpuUs('metrics').toFixed(1)} | ${cpuCost('metrics')} | ${all('metrics')} |`,
-      `| ${LABELS.tracing} | ${tracing.toFixed(0)} | ${cost(tracing)} | ${cpuUs('tracing').toFixed(1)} | ${cpuCost('tracing')} | ${all('tracing')} |`,
+      ...targets.map((t) => row(t.name)),
       '',
-      `Cost of metrics + health + tracing: ${cost(tracing)} throughput, ${cpuCost('tracing')} gateway CPU per request (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
+      `Cost of ${LABELS[last]}: ${cost(last)} throughput, ${cpuCost(last)} gateway CPU per request against ${LABELS[base]} (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
     ]
     if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
     if (opts.timeHandlers) {
