@@ -28,6 +28,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import diagnostics from 'node:diagnostics_channel'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
@@ -215,7 +216,7 @@ async function collectorProcess(): Promise<void> {
  * are the main comparison; `--breakdown` adds the steps in between, and `--time-handlers` a
  * tracing gateway that times the tracer's own handlers in place.
  */
-type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing-dropped' | 'tracing-in-thread' | 'tracing' | 'tracing-timed'
+type Variant = 'off' | 'metrics-core' | 'metrics-only' | 'metrics' | 'tracing-unsampled' | 'tracing-dropped' | 'tracing-in-thread' | 'tracing-only' | 'tracing' | 'tracing-timed'
 
 const LABELS: Record<Variant, string> = {
   off: 'observability off',
@@ -224,6 +225,7 @@ const LABELS: Record<Variant, string> = {
   metrics: 'metrics + health',
   'tracing-unsampled': 'metrics + health + tracing at ratio 0 (ids and traceparent only)',
   'tracing-dropped': 'metrics + health + tracing (10 %, spans recorded in the gateway’s thread, the exporter drops them)',
+  'tracing-only': 'tracing alone (10 %, span worker, no metrics or health)',
   'tracing-in-thread': 'metrics + health + tracing (10 %, spans recorded and exported in the gateway’s thread, OTLP/HTTP)',
   tracing: 'metrics + health + tracing (10 %, span worker, OTLP/HTTP to loopback)',
   'tracing-timed': 'as above, the tracer’s handlers timed',
@@ -239,8 +241,8 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
   const systemsConfig = { erp: { baseUrl: upstreamUrl } }
   const config = { version: 1, systems: systemsConfig, routes: [{ id: 'get-order', get: '/orders/:id', proxy: { system: 'erp', path: '/orders/:id' } }] } as RawConfig
   const known = { routes: ['get-order'], systems: ['erp'] }
-  if (variant !== 'off') installMetrics({ known, defaultMetrics: variant !== 'metrics-core' })
-  if (variant !== 'off' && variant !== 'metrics-core' && variant !== 'metrics-only') new HealthTracker({ known }).subscribe()
+  if (variant !== 'off' && variant !== 'tracing-only') installMetrics({ known, defaultMetrics: variant !== 'metrics-core' })
+  if (!['off', 'metrics-core', 'metrics-only', 'tracing-only'].includes(variant)) new HealthTracker({ known }).subscribe()
   const timed = variant === 'tracing-timed' ? timeTracerHandlers() : undefined
   if (variant.startsWith('tracing')) {
     // The runtime's own wiring, as `telemetry: { otlp: …, sampling: { ratio: 0.1 } }` sets it up;
@@ -268,7 +270,7 @@ async function gatewayProcess(variant: Variant, upstreamUrl: string, collectorUr
   process.on('message', (m) => {
     if (m === 'cpu') {
       const u = process.cpuUsage()
-      process.send?.({ cpuUs: u.user + u.system })
+      process.send?.({ cpuUs: u.user + u.system, mainUs: mainThreadCpuUs() })
     }
     if (m === 'timed') process.send?.({ timed: timed?.result() })
     if (m === 'profile-start') void profiler.start().then(() => process.send?.({ profiling: true }))
@@ -426,11 +428,26 @@ function timeTracerHandlers(): { after(): void; result(): HandlerTimes } {
   }
 }
 
-/** The child's CPU time so far (µs). */
-async function cpuOf(child: ChildProcess): Promise<number> {
-  const reply = once(child, 'message') as Promise<[{ cpuUs: number }]>
+/**
+ * CPU time of this process's main thread so far (µs), from Linux's per-thread accounting (10 ms
+ * ticks; NaN elsewhere): `process.cpuUsage()` also counts the span worker and V8's helper threads.
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return NaN
+  }
+}
+
+/** The child's CPU time so far (µs): the whole process's and its main thread's. */
+async function cpuOf(child: ChildProcess): Promise<{ cpuUs: number; mainUs: number }> {
+  const reply = once(child, 'message') as Promise<[{ cpuUs: number; mainUs: number }]>
   child.send('cpu')
-  return (await reply)[0].cpuUs
+  return (await reply)[0]
 }
 
 const SELF = fileURLToPath(import.meta.url)
@@ -472,6 +489,7 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
   // Per position, not per name: the same gateway twice (`--variants off,off`) shows the spread
   // of the instrument itself.
   const cpu: number[][] = targets.map(() => [])
+  const main: number[][] = targets.map(() => [])
   const reqs: number[][] = targets.map(() => [])
   let errors = 0
   for (let r = -1; r < opts.rounds; r++) {
@@ -481,7 +499,10 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
     if (r < 0) continue // warm-up: every gateway's code is compiled under this load first
     targets.forEach((_, i) => {
       const run = runs[i] as WrkResult
-      cpu[i]?.push(((after[i] as number) - (before[i] as number)) / Math.max(1, run.total))
+      const b = before[i] as { cpuUs: number; mainUs: number }
+      const a = after[i] as { cpuUs: number; mainUs: number }
+      cpu[i]?.push((a.cpuUs - b.cpuUs) / Math.max(1, run.total))
+      main[i]?.push((a.mainUs - b.mainUs) / Math.max(1, run.total))
       reqs[i]?.push(run.total)
       errors += run.errors
     })
@@ -489,18 +510,21 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
   // Costs are against the first gateway (`off`, unless --variants names another first).
   const base = (targets[0] as (typeof targets)[number]).name
   const off = median(cpu[0] ?? [])
+  const offMain = median(main[0] ?? [])
   const offReqs = median(reqs[0] ?? [])
   const row = (v: Variant, i: number): string => {
     const us = median(cpu[i] ?? [])
+    const mainUs = median(main[i] ?? [])
     const cost = i === 0 ? '—' : signedPct((us - off) / off)
+    const mainCost = i === 0 || !Number.isFinite(mainUs) ? '—' : signedPct((mainUs - offMain) / offMain)
     const tput = i === 0 ? '—' : `${(((median(reqs[i] ?? []) - offReqs) / offReqs) * 100).toFixed(1)}%`
-    return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${tput} | ${(cpu[i] ?? []).map((x) => x.toFixed(0)).join(', ')} |`
+    return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${mainUs.toFixed(1)} | ${mainCost} | ${tput} | ${(cpu[i] ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
   const lines = [
     `Paired: the ${targets.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
     '',
-    `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | requests vs ${base} (median) | CPU µs/request, every round |`,
-    '|---|---:|---:|---:|---|',
+    `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | main thread µs/request | main thread cost | requests vs ${base} (median) | CPU µs/request, every round |`,
+    '|---|---:|---:|---:|---:|---:|---|',
     ...targets.map((t, i) => row(t.name, i)),
   ]
   if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the paired rounds.`)
@@ -543,14 +567,14 @@ async function endToEnd(opts: Options): Promise<string[]> {
       // Rotate the order every round, so no variant always runs first (or last) in a round.
       const order = targets.map((_, i) => targets[(i + r) % targets.length] as (typeof targets)[number])
       for (const t of order) {
-        const cpuBefore = await cpuOf(t.child)
+        const cpuBefore = (await cpuOf(t.child)).cpuUs
         const res = await autocannon({
           url: `http://127.0.0.1:${t.port}/orders/1`,
           connections: opts.connections,
           duration: opts.durationS,
           ...(opts.rate > 0 ? { overallRate: opts.rate } : {}),
         })
-        const cpuAfter = await cpuOf(t.child)
+        const cpuAfter = (await cpuOf(t.child)).cpuUs
         results.get(t.name)?.push(res.requests.average)
         cpu.get(t.name)?.push((cpuAfter - cpuBefore) / Math.max(1, res.requests.total))
         errors += res.errors + res.timeouts + res.non2xx

@@ -14,6 +14,13 @@ import type { SpanWorkerData, SpanWorkerReply, SpanWorkerRequest } from './span-
 /** Records posted and not yet recorded by the worker beyond which batches are dropped. */
 export const MAX_IN_FLIGHT = 8192
 
+/**
+ * How long a stop waits for a worker that is still loading (the SDK's modules; from source, tsx
+ * compiling them) before its own flush bound starts: a node stopped right after it started still
+ * flushes its spans, and a worker that never loads cannot hold the shutdown.
+ */
+const READY_WAIT_MS = 5_000
+
 export interface SpanWorkerEvents {
   /** OpenTelemetry's warnings in the worker (already rate-limited), and the host's own. */
   warn(message: string, detail: unknown[]): void
@@ -41,20 +48,28 @@ export class SpanWorkerHost implements GatewaySpanSink {
   #dropped = 0
   #gone = false
   #stopped: Promise<void> | undefined
+  readonly #ready: Promise<void>
 
   constructor(data: SpanWorkerData, events: SpanWorkerEvents) {
     this.#events = events
     this.#worker = startWorker(data)
     this.#worker.unref()
+    let ready = (): void => undefined
+    this.#ready = new Promise<void>((resolve) => (ready = resolve))
     this.#worker.on('message', (m: SpanWorkerReply) => {
-      if (m.type === 'done') this.#inFlight -= m.count
+      if (m.type === 'ready') ready()
+      else if (m.type === 'done') this.#inFlight -= m.count
       else if (m.type === 'diag') events.warn(m.message, m.detail)
     })
     this.#worker.on('error', (err) => {
       this.#gone = true
+      ready()
       events.warn(`the span worker failed, gateway spans are no longer exported: ${err.message}`, [])
     })
-    this.#worker.on('exit', () => (this.#gone = true))
+    this.#worker.on('exit', () => {
+      this.#gone = true
+      ready()
+    })
   }
 
   record(batch: readonly GatewaySpanRecord[]): void {
@@ -69,9 +84,15 @@ export class SpanWorkerHost implements GatewaySpanSink {
     this.#worker.postMessage({ type: 'spans', records: batch } satisfies SpanWorkerRequest)
   }
 
-  /** Flushes the worker's spans (given up after `timeoutMs`), then ends the thread. */
+  /**
+   * Flushes the worker's spans (given up `timeoutMs` after the worker has loaded, and waiting at
+   * most {@link READY_WAIT_MS} for that), then ends the thread.
+   */
   stop(timeoutMs: number): Promise<void> {
     return (this.#stopped ??= (async () => {
+      let loading: NodeJS.Timeout | undefined
+      await Promise.race([this.#ready, new Promise<void>((resolve) => (loading = setTimeout(resolve, READY_WAIT_MS)))])
+      clearTimeout(loading)
       if (!this.#gone) {
         const worker = this.#worker
         let timer: NodeJS.Timeout | undefined

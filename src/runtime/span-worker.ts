@@ -6,7 +6,7 @@
  * stay on the node's thread (few, and their context is needed there at once).
  *
  * Messages in: `{ type: 'spans', records }` (a batch of GatewaySpanRecord), `{ type: 'stop' }`.
- * Messages out: `{ type: 'done', count }` per batch, `{ type: 'diag', message, detail }`
+ * Messages out: `{ type: 'ready' }` once loaded, `{ type: 'done', count }` per batch, `{ type: 'diag', message, detail }`
  * (OpenTelemetry's warnings, to the node's log), `{ type: 'stopped' }` once flushed.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api'
@@ -22,7 +22,7 @@ export interface SpanWorkerData {
 }
 
 export type SpanWorkerRequest = { type: 'spans'; records: readonly GatewaySpanRecord[] } | { type: 'stop' }
-export type SpanWorkerReply = { type: 'done'; count: number } | { type: 'diag'; message: string; detail: unknown[] } | { type: 'stopped' }
+export type SpanWorkerReply = { type: 'ready' } | { type: 'done'; count: number } | { type: 'diag'; message: string; detail: unknown[] } | { type: 'stopped' }
 
 const port = parentPort
 if (port === null) throw new Error('span-worker.ts runs as a worker thread (see span-worker-host.ts)')
@@ -45,6 +45,7 @@ const sink = new TracerSpanSink(provider.getTracer(TRACER_NAME, data.version), i
   post({ type: 'diag', message: `a gateway span could not be recorded: ${err instanceof Error ? err.message : String(err)}`, detail: [] }),
 )
 
+post({ type: 'ready' })
 port.on('message', (m: SpanWorkerRequest) => {
   if (m.type === 'spans') {
     sink.record(m.records)

@@ -113,7 +113,8 @@ export function startTracing(o: TracingOptions): Tracing {
         let timer: NodeJS.Timeout | undefined
         const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs + 1_000)))
         try {
-          await Promise.race([Promise.all([provider.shutdown(), worker?.stop(timeoutMs + 500)]), late])
+          // The worker bounds its own flush (from when it has loaded, which from source can be slow).
+          await Promise.all([Promise.race([provider.shutdown(), late]), worker?.stop(timeoutMs + 500)])
         } catch (err) {
           log.warn({ err }, 'flushing the last spans failed')
         } finally {
