@@ -72,6 +72,11 @@ export class SpanWorkerHost implements GatewaySpanSink {
     })
   }
 
+  /** Records posted that the worker has not recorded yet. */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
   record(batch: readonly GatewaySpanRecord[]): void {
     if (this.#gone || this.#stopped !== undefined) return
     if (this.#inFlight + batch.length > MAX_IN_FLIGHT) {
@@ -79,6 +84,7 @@ export class SpanWorkerHost implements GatewaySpanSink {
       this.#dropped += batch.length
       return
     }
+    if (this.#dropped > 0) this.#events.warn(`the span worker caught up; ${this.#dropped} gateway spans were dropped meanwhile`, [])
     this.#dropped = 0
     this.#inFlight += batch.length
     this.#worker.postMessage({ type: 'spans', records: batch } satisfies SpanWorkerRequest)

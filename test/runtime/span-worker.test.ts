@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { GatewaySpanRecord } from '../../src/observe/index.js'
 import { MAX_IN_FLIGHT, SpanWorkerHost } from '../../src/runtime/span-worker-host.js'
+import { waitFor } from '../flows/helpers/harness.js'
 
 interface OtlpSpan {
   traceId: string
@@ -124,6 +125,10 @@ describe('span worker', () => {
       for (let i = 0; i < batches; i++) host.record(batch)
       assert.equal(warnings.length, 1, warnings.join('\n'))
       assert.match(warnings[0] ?? '', /behind by 8192 spans: dropping gateway spans/)
+      // Once the worker has caught up, the next batch goes through, and the loss is told.
+      await waitFor('the worker to catch up', () => host.inFlight === 0 || undefined, 20_000)
+      host.record([record(99_999)])
+      assert.match(warnings[1] ?? '', new RegExp(`caught up; ${(batches - MAX_IN_FLIGHT / batch.length) * batch.length} gateway spans were dropped`))
       await host.stop(5_000)
       const spans = c.docs.flatMap((d) => d.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)))
       // The worker's own batch processor keeps at most 2,048 queued spans (the SDK's default):
