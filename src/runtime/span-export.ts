@@ -1,13 +1,14 @@
 /**
- * The OTLP/HTTP side of tracing, shared by the node's own thread and the span worker: the
- * exporter `telemetry.otlp` asks for, the batch processor around it, the resource every span
- * carries, and OpenTelemetry's diagnostics turned into rate-limited warnings.
+ * The SDK side of tracing, shared by the node's own thread and the span worker: the tracer
+ * provider both build, the exporter `telemetry.otlp` asks for with the batch processor around
+ * it, and OpenTelemetry's diagnostics turned into rate-limited warnings.
  */
 import type { DiagLogger } from '@opentelemetry/api'
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type { PresetIdGenerator } from '../observe/index.js'
 
 /** Where and how spans are exported: plain data, so it can also be handed to the span worker. */
 export interface OtlpExportOptions {
@@ -27,16 +28,21 @@ export function otlpProcessor(o: OtlpExportOptions): SpanProcessor {
   return new BatchSpanProcessor(exporter, { exportTimeoutMillis: o.timeoutMs })
 }
 
-/** The resource of a node's spans, from attributes that can cross to the worker. */
-export function spanResource(attributes: Record<string, string>): Resource {
-  return resourceFromAttributes(attributes)
+/**
+ * A tracer provider that records whatever reaches it: parent-based sampling at the configured
+ * ratio is decided by the subscriber before a span reaches the SDK (unsampled requests skip it
+ * entirely), so the SDK's sampler is `ParentBased(AlwaysOn)`. `ids` hands gateway spans the ids
+ * their `traceparent` already carried; `resource` is plain attributes, so the worker gets the same.
+ */
+export function recordingProvider(ids: PresetIdGenerator, resource: Record<string, string>, spanProcessors: SpanProcessor[]): BasicTracerProvider {
+  return new BasicTracerProvider({ idGenerator: ids, resource: resourceFromAttributes(resource), sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), spanProcessors })
 }
 
 /**
  * The text of a diag message. The SDK's global error handler logs an exception as its JSON
  * (`{"stack":…,"message":"Timeout","name":"Error"}`): keep the message, not a stack trace.
  */
-export function diagMessage(raw: unknown): string {
+function diagMessage(raw: unknown): string {
   if (raw instanceof Error) return raw.message
   const text = String(raw)
   if (!text.startsWith('{')) return text
@@ -61,10 +67,7 @@ export function rateLimitedDiag(warn: (message: string, detail: unknown[]) => vo
     const key = message.replace(/\d+/g, '#')
     if ((last.get(key) ?? -Infinity) > now - 60_000) return
     last.set(key, now)
-    warn(
-      message,
-      args.map((a) => (a instanceof Error ? a.message : a)),
-    )
+    warn(message, args.map((a) => (a instanceof Error ? a.message : a)))
   }
   const ignore = (): void => undefined
   return { error: onWarn, warn: onWarn, info: ignore, debug: ignore, verbose: ignore }

@@ -10,10 +10,9 @@
  * (OpenTelemetry's warnings, to the node's log), `{ type: 'stopped' }` once flushed.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api'
-import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler } from '@opentelemetry/sdk-trace-base'
 import { parentPort, workerData } from 'node:worker_threads'
 import { PresetIdGenerator, TracerSpanSink, TRACER_NAME, type GatewaySpanRecord } from '../observe/index.js'
-import { otlpProcessor, rateLimitedDiag, spanResource, type OtlpExportOptions } from './span-export.js'
+import { otlpProcessor, rateLimitedDiag, recordingProvider, type OtlpExportOptions } from './span-export.js'
 
 export interface SpanWorkerData {
   export: OtlpExportOptions
@@ -34,13 +33,8 @@ diag.setLogger(
   { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
 )
 const ids = new PresetIdGenerator()
-const provider = new BasicTracerProvider({
-  idGenerator: ids,
-  resource: spanResource(data.resource),
-  // Sampling was decided on the node's thread: every record is a sampled span.
-  sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-  spanProcessors: [otlpProcessor(data.export)],
-})
+// Sampling was decided on the node's thread: every record is a sampled span.
+const provider = recordingProvider(ids, data.resource, [otlpProcessor(data.export)])
 const sink = new TracerSpanSink(provider.getTracer(TRACER_NAME, data.version), ids, (err) =>
   post({ type: 'diag', message: `a gateway span could not be recorded: ${err instanceof Error ? err.message : String(err)}`, detail: [] }),
 )

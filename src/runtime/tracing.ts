@@ -13,14 +13,14 @@
  * spans never need the global: the trace context travels explicitly, in headers and in the store.
  */
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
-import { AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import type { Logger } from 'pino'
 import type { TelemetryConfig } from '../config/spec/telemetry.js'
 import { durationMs } from '../core/duration.js'
 import { newId } from '../core/ids.js'
 import { PresetIdGenerator, subscribeTracing, TRACER_NAME } from '../observe/index.js'
-import { otlpProcessor, rateLimitedDiag, spanResource, type OtlpExportOptions } from './span-export.js'
+import { otlpProcessor, rateLimitedDiag, recordingProvider, type OtlpExportOptions } from './span-export.js'
 import { SpanWorkerHost } from './span-worker-host.js'
 
 export interface TracingOptions {
@@ -79,14 +79,7 @@ export function startTracing(o: TracingOptions): Tracing {
     [ATTR_SERVICE_INSTANCE_ID]: newId(),
     ...(o.version !== undefined ? { [ATTR_SERVICE_VERSION]: o.version } : {}),
   }
-  const provider = new BasicTracerProvider({
-    idGenerator: ids,
-    resource: spanResource(resource),
-    // Parent-based sampling at `ratio` is decided by the subscriber before a span reaches the SDK
-    // (unsampled requests skip it entirely); what does reach it is recorded.
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: processors,
-  })
+  const provider = recordingProvider(ids, resource, processors)
   // Process-wide, like the SDK's own default; only warnings and errors (a collector that is down).
   diag.setLogger(diagnosticsLogger(o.logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
   const log = o.logger.child({ component: 'tracing' })

@@ -106,7 +106,9 @@ describe('span worker', () => {
       assert.equal(continued?.parentSpanId, CALLER_SPAN, 'the caller’s span is the parent')
       assert.equal(continued?.traceState, 'vendor=1')
       assert.equal(spans.find((x) => x.spanId === first[0]?.spanId)?.parentSpanId, undefined)
+      const inFlight = host.inFlight
       host.record([record(4)])
+      assert.equal(host.inFlight, inFlight, 'a record after stop is not posted')
       assert.deepEqual(warnings, [], 'a record after stop is dropped quietly')
     } finally {
       await host.stop(1_000)
