@@ -70,6 +70,8 @@ interface Options {
   variants: Variant[] | undefined
   /** Also time the tracer's handlers in place, on a fourth gateway. */
   timeHandlers: boolean
+  /** Only the sequential blocks (the issue's measure). */
+  sequential: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -86,6 +88,7 @@ function parseArgs(args: string[]): Options {
     breakdown: args.includes('--breakdown'),
     variants: parseVariants(args),
     timeHandlers: args.includes('--time-handlers'),
+    sequential: args.includes('--sequential'),
   }
 }
 
@@ -531,6 +534,86 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
   return lines
 }
 
+/**
+ * The issue's own measure: each gateway alone at full load (wrk when installed, else autocannon),
+ * one after another. Two things move throughput as much as the cost measured, and each block of
+ * rounds is built against one of them:
+ * - A shared machine's speed drifts by ±20 % over tens of seconds. So a block's runs are
+ *   **mirrored** — baseline, the others, then the same in reverse (A B C C B A) — and each gateway
+ *   gets a ratio to the baseline in that block (the mean of its two runs over the baseline's two):
+ *   a drift steady over a block's seconds hits both sides alike.
+ * - Two processes of the *same* gateway differ by up to ±7 % for their whole life (where V8 and
+ *   the loader happened to place code, what the JIT inlined): one process per variant for a whole
+ *   run measures that lottery, not the variant. So every block starts **fresh gateways**, warms
+ *   them up, and stops them after.
+ * The cost is the median of the blocks' ratios; their spread is printed with it. Gateway CPU per
+ * request is the process's (every thread).
+ */
+async function sequentialBlocks(
+  names: readonly Variant[],
+  fresh: (names: readonly Variant[]) => Promise<Array<{ name: Variant; port: number; child: ChildProcess }>>,
+  opts: Options,
+): Promise<string[]> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
+  const wrk = opts.rate > 0 ? undefined : await findWrk()
+  const loadOnce = async (port: number): Promise<{ rps: number; total: number; errors: number }> => {
+    const url = `http://127.0.0.1:${port}/orders/1`
+    if (wrk !== undefined) return runWrk(wrk, url, opts.connections, opts.durationS)
+    const res = await autocannon({ url, connections: opts.connections, duration: opts.durationS, ...(opts.rate > 0 ? { overallRate: opts.rate } : {}) })
+    return { rps: res.requests.average, total: res.requests.total, errors: res.errors + res.timeouts + res.non2xx }
+  }
+  // Per position, as in the paired rounds: the same gateway twice shows the method's own spread.
+  const rps: number[][] = names.map(() => [])
+  const cpu: number[][] = names.map(() => [])
+  const ratios: number[][] = names.map(() => [])
+  let errors = 0
+  const mirrored = [...names.keys(), ...[...names.keys()].reverse()]
+  for (let b = 0; b < opts.rounds; b++) {
+    const targets = await fresh(names)
+    for (const t of targets) await loadOnce(t.port) // warm-up: every gateway's code compiled under load first
+    const block: number[] = names.map(() => 0)
+    for (const i of mirrored) {
+      const t = targets[i] as (typeof targets)[number]
+      const before = (await cpuOf(t.child)).cpuUs
+      const res = await loadOnce(t.port)
+      const after = (await cpuOf(t.child)).cpuUs
+      block[i] = (block[i] ?? 0) + res.rps
+      rps[i]?.push(res.rps)
+      cpu[i]?.push((after - before) / Math.max(1, res.total))
+      errors += res.errors
+    }
+    block.forEach((v, i) => ratios[i]?.push(v / (block[0] as number)))
+    await Promise.all(targets.map((t) => stop(t.child)))
+  }
+  const base = names[0] as Variant
+  const costOf = (i: number): number => 1 - median(ratios[i] ?? [])
+  const spread = (i: number): string => {
+    const costs = (ratios[i] ?? []).map((r) => 1 - r).sort((a, b) => a - b)
+    return `${pct1(costs[0] ?? NaN)} … ${pct1(costs[costs.length - 1] ?? NaN)}`
+  }
+  const cpuMedian = (i: number): number => median(cpu[i] ?? [])
+  const row = (name: Variant, i: number): string =>
+    i === 0
+      ? `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | — | — | ${cpuMedian(i).toFixed(1)} | — |`
+      : `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | **${pct1(costOf(i))}** | ${spread(i)} | ${cpuMedian(i).toFixed(1)} | ${signedPct(cpuMedian(i) / cpuMedian(0) - 1)} |`
+  const last = names.length - 1
+  const letters = names.map((_, i) => String.fromCharCode(65 + i))
+  const lines = [
+    `Sequential: each gateway alone under load by ${wrk !== undefined ? 'wrk' : 'autocannon'}, ${opts.rounds} mirrored blocks (${[...letters, ...letters.reverse()].join(' ')}) of ${opts.durationS}s runs, fresh gateways in every block, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}:`,
+    '',
+    `| gateway, one proxy route | req/s (median of runs) | throughput cost vs ${base} (median of blocks) | cost, block by block (lowest … highest) | gateway CPU µs/request (median) | CPU cost |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...names.map(row),
+    '',
+    `Cost of ${LABELS[names[last] as Variant]}: ${pct1(costOf(last))} throughput against ${LABELS[base]} (goal ≤ 10 %).`,
+  ]
+  if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
+  return lines
+}
+
+/** A fraction as a percentage with one decimal: `8.6%`. */
+const pct1 = (r: number): string => `${(r * 100).toFixed(1)}%`
+
 async function endToEnd(opts: Options): Promise<string[]> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
   const children: ChildProcess[] = []
@@ -557,48 +640,11 @@ async function endToEnd(opts: Options): Promise<string[]> {
       return lines.length > 0 ? lines : ['--breakdown needs wrk (apt install wrk).']
     }
     // The first is the baseline of every comparison; the last is the one the goal is about.
-    const targets = await gateways(opts.variants ?? ['off', 'metrics', 'tracing'])
+    const names = opts.variants ?? ['off', 'metrics', 'tracing']
+    if (opts.sequential) return await sequentialBlocks(names, gateways, opts)
+    const targets = await gateways(names)
     const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
-    const results = new Map<string, number[]>(targets.map((t) => [t.name, []]))
-    const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
-    let errors = 0
-    for (const t of targets) await autocannon({ url: `http://127.0.0.1:${t.port}/orders/1`, connections: opts.connections, duration: 1 })
-    for (let r = 0; r < opts.rounds; r++) {
-      // Rotate the order every round, so no variant always runs first (or last) in a round.
-      const order = targets.map((_, i) => targets[(i + r) % targets.length] as (typeof targets)[number])
-      for (const t of order) {
-        const cpuBefore = (await cpuOf(t.child)).cpuUs
-        const res = await autocannon({
-          url: `http://127.0.0.1:${t.port}/orders/1`,
-          connections: opts.connections,
-          duration: opts.durationS,
-          ...(opts.rate > 0 ? { overallRate: opts.rate } : {}),
-        })
-        const cpuAfter = (await cpuOf(t.child)).cpuUs
-        results.get(t.name)?.push(res.requests.average)
-        cpu.get(t.name)?.push((cpuAfter - cpuBefore) / Math.max(1, res.requests.total))
-        errors += res.errors + res.timeouts + res.non2xx
-      }
-    }
-    const all = (name: Variant): string => (results.get(name) ?? []).map((v) => v.toFixed(0)).join(', ')
-    const base = (targets[0] as (typeof targets)[number]).name
-    const last = (targets[targets.length - 1] as (typeof targets)[number]).name
-    const rps = (name: Variant): number => median(results.get(name) ?? [])
-    const cpuUs = (name: Variant): number => median(cpu.get(name) ?? [])
-    const cost = (name: Variant): string => `${(((rps(base) - rps(name)) / rps(base)) * 100).toFixed(1)}%`
-    const cpuCost = (name: Variant): string => signedPct((cpuUs(name) - cpuUs(base)) / cpuUs(base))
-    const row = (name: Variant): string =>
-      name === base
-        ? `| ${LABELS[name]} | ${rps(name).toFixed(0)} | — | ${cpuUs(name).toFixed(1)} | — | ${all(name)} |`
-        : `| ${LABELS[name]} | ${rps(name).toFixed(0)} | ${cost(name)} | ${cpuUs(name).toFixed(1)} | ${cpuCost(name)} | ${all(name)} |`
-    const lines = [
-      `| gateway, one proxy route | req/s (median) | throughput cost vs ${base} | gateway CPU µs/request (median) | CPU cost | req/s, every round |`,
-      '|---|---:|---:|---:|---:|---|',
-      ...targets.map((t) => row(t.name)),
-      '',
-      `Cost of ${LABELS[last]}: ${cost(last)} throughput, ${cpuCost(last)} gateway CPU per request against ${LABELS[base]} (goal ≤ 10% throughput; ${opts.rounds} interleaved rounds of ${opts.durationS}s, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}).`,
-    ]
-    if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the measured runs.`)
+    const lines = await sequentialBlocks(names, gateways, opts)
     if (opts.timeHandlers) {
       const [t] = await gateways(['tracing-timed'])
       if (t === undefined) throw new Error('no timed gateway')

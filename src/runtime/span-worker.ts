@@ -11,7 +11,10 @@
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api'
 import { parentPort, workerData } from 'node:worker_threads'
-import { PresetIdGenerator, TracerSpanSink, TRACER_NAME, type GatewaySpanRecord } from '../observe/index.js'
+// The modules themselves, not observe/index.js: that would load prom-client, the health tracker
+// and the alerts into this thread's heap for nothing.
+import { PresetIdGenerator, TracerSpanSink, type GatewaySpanRecord } from '../observe/deferred-spans.js'
+import { TRACER_NAME } from '../observe/tracing.js'
 import { otlpProcessor, rateLimitedDiag, recordingProvider, type OtlpExportOptions } from './span-export.js'
 
 export interface SpanWorkerData {
