@@ -1,5 +1,5 @@
 /**
- * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--variants a,b,…] [--time-handlers] [--tsx]`,
+ * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--sequential] [--variants a,b,…] [--time-handlers] [--tsx]`,
  * or directly `npx tsx bench/observe.ts …`.
  *
  * 1. Per-request cost in process: a gateway-request message published with nobody listening,
@@ -7,13 +7,14 @@
  *    tracing off (the `hasSubscribers` check the hot paths make); and a gateway span through the
  *    tracing channel with the SDK subscribed (sampled at 10 %, spans dropped by a no-op
  *    exporter, so this is the in-process span cost only).
- * 2. Gateway throughput, same run: one plain proxy route, observability off (nobody subscribed:
- *    the gateway does not even read the clock) vs metrics + health vs metrics + health +
- *    tracing (the runtime's tracing: SDK, parent-based 10 % sampling, batch OTLP/HTTP export to
- *    a loopback collector). Each gateway, the upstream and the collector run in their own
- *    process, compiled first as in bench/gateway.ts (`--tsx` runs them from TypeScript); rounds
- *    are interleaved, the order rotated, so drift on a shared machine hits all alike; medians of
- *    req/s and of the gateway's CPU time per request are reported.
+ * 2. Gateway throughput, same run — the issue's measure: one plain proxy route, observability
+ *    off (nobody subscribed: the gateway does not even read the clock) vs metrics + health vs
+ *    metrics + health + tracing (the runtime's tracing: parent-based 10 % sampling, the span
+ *    worker, batch OTLP/HTTP export to a loopback collector). Each gateway, the upstream and the
+ *    collector run in their own process, compiled first as in bench/gateway.ts (`--tsx` runs them
+ *    from TypeScript). Runs come in mirrored blocks with fresh gateways per block (see
+ *    sequentialBlocks); the cost is the median of the blocks' throughput ratios. `--sequential`
+ *    runs only this.
  * 3. With wrk installed, first the same three gateways loaded at once (see pairedRounds): CPU
  *    time per request over the same seconds.
  * 4. Last, each gateway profiled alone under load (see profiledShares): the share of its busy
@@ -478,28 +479,38 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /**
- * The three gateways loaded at the same time, each by its own wrk, for `rounds` rounds after a
- * warm-up round: each gateway's CPU time per request is taken over the same seconds, so a
+ * The three gateways loaded at the same time, each by its own wrk, for `rounds` rounds, each
+ * round on fresh gateways warmed up under the same load: each gateway's CPU time per request is
+ * taken over the same seconds, so a
  * slower or faster spell of a shared machine hits all three alike — far steadier than rounds
  * taken one after the other. The cores are shared (three gateways, three load generators, the
  * upstream and the collector on 2 vCPUs), so each gateway gets about a third of a core: figures
  * are per request, and code that runs cold (evicted between requests) costs more here than on a
  * gateway that has a core to itself. Empty without wrk.
  */
-async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number; child: ChildProcess }>, opts: Options): Promise<string[]> {
+async function pairedRounds(
+  names: readonly Variant[],
+  fresh: (names: readonly Variant[]) => Promise<Array<{ name: Variant; port: number; child: ChildProcess }>>,
+  opts: Options,
+): Promise<string[]> {
   const wrk = await findWrk()
   if (wrk === undefined) return []
   // Per position, not per name: the same gateway twice (`--variants off,off`) shows the spread
   // of the instrument itself.
-  const cpu: number[][] = targets.map(() => [])
-  const main: number[][] = targets.map(() => [])
-  const reqs: number[][] = targets.map(() => [])
+  const cpu: number[][] = names.map(() => [])
+  const main: number[][] = names.map(() => [])
+  const reqs: number[][] = names.map(() => [])
   let errors = 0
-  for (let r = -1; r < opts.rounds; r++) {
+  for (let r = 0; r < opts.rounds; r++) {
+    // Fresh gateways every round: two processes of one gateway differ by several % for life
+    // (see sequentialBlocks), so one set for the whole run would measure that, not the variants.
+    const targets = await fresh(names)
+    const load = (): Promise<WrkResult[]> => Promise.all(targets.map((t) => runWrk(wrk, `http://127.0.0.1:${t.port}/orders/1`, opts.connections, opts.durationS)))
+    await load() // warm-up: every gateway's code is compiled under this load first
     const before = await Promise.all(targets.map((t) => cpuOf(t.child)))
-    const runs = await Promise.all(targets.map((t) => runWrk(wrk, `http://127.0.0.1:${t.port}/orders/1`, opts.connections, opts.durationS)))
+    const runs = await load()
     const after = await Promise.all(targets.map((t) => cpuOf(t.child)))
-    if (r < 0) continue // warm-up: every gateway's code is compiled under this load first
+    await Promise.all(targets.map((t) => stop(t.child)))
     targets.forEach((_, i) => {
       const run = runs[i] as WrkResult
       const b = before[i] as { cpuUs: number; mainUs: number }
@@ -510,25 +521,24 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
       errors += run.errors
     })
   }
-  // Costs are against the first gateway (`off`, unless --variants names another first).
-  const base = (targets[0] as (typeof targets)[number]).name
-  const off = median(cpu[0] ?? [])
-  const offMain = median(main[0] ?? [])
-  const offReqs = median(reqs[0] ?? [])
+  // Costs are against the first gateway (`off`, unless --variants names another first), round by
+  // round (the same seconds, the same load), then the median over rounds.
+  const base = names[0] as Variant
+  const costVs = (xs: number[][], i: number): number => median((xs[i] ?? []).map((x, r) => x / ((xs[0] ?? [])[r] ?? NaN) - 1))
   const row = (v: Variant, i: number): string => {
     const us = median(cpu[i] ?? [])
     const mainUs = median(main[i] ?? [])
-    const cost = i === 0 ? '—' : signedPct((us - off) / off)
-    const mainCost = i === 0 || !Number.isFinite(mainUs) ? '—' : signedPct((mainUs - offMain) / offMain)
-    const tput = i === 0 ? '—' : `${(((median(reqs[i] ?? []) - offReqs) / offReqs) * 100).toFixed(1)}%`
+    const cost = i === 0 ? '—' : signedPct(costVs(cpu, i))
+    const mainCost = i === 0 || !Number.isFinite(mainUs) ? '—' : signedPct(costVs(main, i))
+    const tput = i === 0 ? '—' : signedPct(costVs(reqs, i))
     return `| ${LABELS[v]} | ${us.toFixed(1)} | ${cost} | ${mainUs.toFixed(1)} | ${mainCost} | ${tput} | ${(cpu[i] ?? []).map((x) => x.toFixed(0)).join(', ')} |`
   }
   const lines = [
-    `Paired: the ${targets.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s after a warm-up round, ${opts.connections} connections each):`,
+    `Paired: the ${names.length} gateways loaded at once by wrk (${opts.rounds} rounds of ${opts.durationS}s, fresh gateways warmed up for ${opts.durationS}s before each, ${opts.connections} connections each); costs are medians of each round's ratio to ${base}:`,
     '',
-    `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | main thread µs/request | main thread cost | requests vs ${base} (median) | CPU µs/request, every round |`,
+    `| gateway, one proxy route | CPU µs/request (median) | CPU cost vs ${base} | main thread µs/request | main thread cost | requests vs ${base} | CPU µs/request, every round |`,
     '|---|---:|---:|---:|---:|---:|---|',
-    ...targets.map((t, i) => row(t.name, i)),
+    ...names.map((v, i) => row(v, i)),
   ]
   if (errors > 0) lines.push(`WARNING: ${errors} failed requests during the paired rounds.`)
   return lines
@@ -547,7 +557,8 @@ async function pairedRounds(targets: ReadonlyArray<{ name: Variant; port: number
  *   run measures that lottery, not the variant. So every block starts **fresh gateways**, warms
  *   them up, and stops them after.
  * The cost is the median of the blocks' ratios; their spread is printed with it. Gateway CPU per
- * request is the process's (every thread).
+ * request is the process's (every thread: the span worker's and V8's helpers too) and its main
+ * thread's, which is what bounds throughput while the other threads find a free core.
  */
 async function sequentialBlocks(
   names: readonly Variant[],
@@ -565,6 +576,7 @@ async function sequentialBlocks(
   // Per position, as in the paired rounds: the same gateway twice shows the method's own spread.
   const rps: number[][] = names.map(() => [])
   const cpu: number[][] = names.map(() => [])
+  const main: number[][] = names.map(() => [])
   const ratios: number[][] = names.map(() => [])
   let errors = 0
   const mirrored = [...names.keys(), ...[...names.keys()].reverse()]
@@ -574,12 +586,13 @@ async function sequentialBlocks(
     const block: number[] = names.map(() => 0)
     for (const i of mirrored) {
       const t = targets[i] as (typeof targets)[number]
-      const before = (await cpuOf(t.child)).cpuUs
+      const before = await cpuOf(t.child)
       const res = await loadOnce(t.port)
-      const after = (await cpuOf(t.child)).cpuUs
+      const after = await cpuOf(t.child)
       block[i] = (block[i] ?? 0) + res.rps
       rps[i]?.push(res.rps)
-      cpu[i]?.push((after - before) / Math.max(1, res.total))
+      cpu[i]?.push((after.cpuUs - before.cpuUs) / Math.max(1, res.total))
+      main[i]?.push((after.mainUs - before.mainUs) / Math.max(1, res.total))
       errors += res.errors
     }
     block.forEach((v, i) => ratios[i]?.push(v / (block[0] as number)))
@@ -591,18 +604,19 @@ async function sequentialBlocks(
     const costs = (ratios[i] ?? []).map((r) => 1 - r).sort((a, b) => a - b)
     return `${pct1(costs[0] ?? NaN)} … ${pct1(costs[costs.length - 1] ?? NaN)}`
   }
-  const cpuMedian = (i: number): number => median(cpu[i] ?? [])
+  const us = (xs: number[][], i: number): string => median(xs[i] ?? []).toFixed(1)
+  const vsBase = (xs: number[][], i: number): string => signedPct(median(xs[i] ?? []) / median(xs[0] ?? []) - 1)
   const row = (name: Variant, i: number): string =>
     i === 0
-      ? `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | — | — | ${cpuMedian(i).toFixed(1)} | — |`
-      : `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | **${pct1(costOf(i))}** | ${spread(i)} | ${cpuMedian(i).toFixed(1)} | ${signedPct(cpuMedian(i) / cpuMedian(0) - 1)} |`
+      ? `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | — | — | ${us(cpu, i)} | — | ${us(main, i)} | — |`
+      : `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | **${pct1(costOf(i))}** | ${spread(i)} | ${us(cpu, i)} | ${vsBase(cpu, i)} | ${us(main, i)} | ${vsBase(main, i)} |`
   const last = names.length - 1
   const letters = names.map((_, i) => String.fromCharCode(65 + i))
   const lines = [
     `Sequential: each gateway alone under load by ${wrk !== undefined ? 'wrk' : 'autocannon'}, ${opts.rounds} mirrored blocks (${[...letters, ...letters.reverse()].join(' ')}) of ${opts.durationS}s runs, fresh gateways in every block, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}:`,
     '',
-    `| gateway, one proxy route | req/s (median of runs) | throughput cost vs ${base} (median of blocks) | cost, block by block (lowest … highest) | gateway CPU µs/request (median) | CPU cost |`,
-    '|---|---:|---:|---:|---:|---:|',
+    `| gateway, one proxy route | req/s (median of runs) | throughput cost vs ${base} (median of blocks) | cost, block by block (lowest … highest) | gateway CPU µs/request (median) | CPU cost | main thread µs/request | main thread cost |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...names.map(row),
     '',
     `Cost of ${LABELS[names[last] as Variant]}: ${pct1(costOf(last))} throughput against ${LABELS[base]} (goal ≤ 10 %).`,
@@ -635,15 +649,14 @@ async function endToEnd(opts: Options): Promise<string[]> {
     }
     if (opts.breakdown) {
       // Each step on its own gateway, all loaded at once: where the cost comes from.
-      const steps = await gateways(opts.variants ?? ['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing'])
-      const lines = await pairedRounds(steps, opts)
+      const steps = opts.variants ?? ['off', 'metrics-core', 'metrics-only', 'metrics', 'tracing-unsampled', 'tracing']
+      const lines = await pairedRounds(steps, gateways, opts)
       return lines.length > 0 ? lines : ['--breakdown needs wrk (apt install wrk).']
     }
     // The first is the baseline of every comparison; the last is the one the goal is about.
     const names = opts.variants ?? ['off', 'metrics', 'tracing']
     if (opts.sequential) return await sequentialBlocks(names, gateways, opts)
-    const targets = await gateways(names)
-    const paired = opts.rate === 0 ? await pairedRounds(targets, opts) : []
+    const paired = opts.rate === 0 ? await pairedRounds(names, gateways, opts) : []
     const lines = await sequentialBlocks(names, gateways, opts)
     if (opts.timeHandlers) {
       const [t] = await gateways(['tracing-timed'])
@@ -662,7 +675,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
     const wrk = await findWrk()
     const load = (url: string, seconds: number): Promise<unknown> =>
       wrk !== undefined ? runWrk(wrk, url, opts.connections, seconds) : autocannon({ url, connections: opts.connections, duration: seconds })
-    const profiled = await profiledShares(targets, opts, load)
+    const profiled = await profiledShares(await gateways(names), opts, load)
     return [...paired, ...(paired.length > 0 ? [''] : []), ...lines, '', ...profiled]
   } finally {
     await Promise.all(children.map((c) => stop(c)))
