@@ -26,11 +26,11 @@
  *
  * The issue's goal is ≤ 10% throughput cost with tracing sampled at 10%.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process'
 import diagnostics from 'node:diagnostics_channel'
-import { once } from 'node:events'
+import { once, type EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
@@ -39,6 +39,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import type { RawConfig } from '../src/config/spec/root.js'
 import { GATEWAY_REQUEST_CHANNEL } from '../src/observe/channels.js'
 import { HealthTracker } from '../src/observe/health.js'
@@ -73,6 +74,8 @@ interface Options {
   timeHandlers: boolean
   /** Only the sequential blocks (the issue's measure). */
   sequential: boolean
+  /** Only instruction counts under valgrind (see instructionCounts). */
+  instructions: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -90,6 +93,7 @@ function parseArgs(args: string[]): Options {
     variants: parseVariants(args),
     timeHandlers: args.includes('--time-handlers'),
     sequential: args.includes('--sequential'),
+    instructions: args.includes('--instructions'),
   }
 }
 
@@ -577,45 +581,55 @@ async function sequentialBlocks(
   const rps: number[][] = names.map(() => [])
   const cpu: number[][] = names.map(() => [])
   const main: number[][] = names.map(() => [])
-  const ratios: number[][] = names.map(() => [])
+  // Per block, each gateway against the baseline: req/s, process and main-thread CPU per request.
+  const ratios = { rps: names.map((): number[] => []), cpu: names.map((): number[] => []), main: names.map((): number[] => []) }
   let errors = 0
   const mirrored = [...names.keys(), ...[...names.keys()].reverse()]
   for (let b = 0; b < opts.rounds; b++) {
     const targets = await fresh(names)
     for (const t of targets) await loadOnce(t.port) // warm-up: every gateway's code compiled under load first
-    const block: number[] = names.map(() => 0)
+    const sum = names.map(() => ({ rps: 0, requests: 0, cpuUs: 0, mainUs: 0 }))
     for (const i of mirrored) {
       const t = targets[i] as (typeof targets)[number]
       const before = await cpuOf(t.child)
       const res = await loadOnce(t.port)
       const after = await cpuOf(t.child)
-      block[i] = (block[i] ?? 0) + res.rps
+      const s = sum[i] as (typeof sum)[number]
+      s.rps += res.rps
+      s.requests += res.total
+      s.cpuUs += after.cpuUs - before.cpuUs
+      s.mainUs += after.mainUs - before.mainUs
       rps[i]?.push(res.rps)
       cpu[i]?.push((after.cpuUs - before.cpuUs) / Math.max(1, res.total))
       main[i]?.push((after.mainUs - before.mainUs) / Math.max(1, res.total))
       errors += res.errors
     }
-    block.forEach((v, i) => ratios[i]?.push(v / (block[0] as number)))
+    const base = sum[0] as (typeof sum)[number]
+    sum.forEach((s, i) => {
+      ratios.rps[i]?.push(s.rps / base.rps)
+      ratios.cpu[i]?.push(s.cpuUs / Math.max(1, s.requests) / (base.cpuUs / Math.max(1, base.requests)))
+      ratios.main[i]?.push(s.mainUs / Math.max(1, s.requests) / (base.mainUs / Math.max(1, base.requests)))
+    })
     await Promise.all(targets.map((t) => stop(t.child)))
   }
   const base = names[0] as Variant
-  const costOf = (i: number): number => 1 - median(ratios[i] ?? [])
+  const costOf = (i: number): number => 1 - median(ratios.rps[i] ?? [])
   const spread = (i: number): string => {
-    const costs = (ratios[i] ?? []).map((r) => 1 - r).sort((a, b) => a - b)
+    const costs = (ratios.rps[i] ?? []).map((r) => 1 - r).sort((a, b) => a - b)
     return `${pct1(costs[0] ?? NaN)} … ${pct1(costs[costs.length - 1] ?? NaN)}`
   }
   const us = (xs: number[][], i: number): string => median(xs[i] ?? []).toFixed(1)
-  const vsBase = (xs: number[][], i: number): string => signedPct(median(xs[i] ?? []) / median(xs[0] ?? []) - 1)
+  const vsBase = (xs: number[][], i: number): string => signedPct(median(xs[i] ?? []) - 1)
   const row = (name: Variant, i: number): string =>
     i === 0
       ? `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | — | — | ${us(cpu, i)} | — | ${us(main, i)} | — |`
-      : `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | **${pct1(costOf(i))}** | ${spread(i)} | ${us(cpu, i)} | ${vsBase(cpu, i)} | ${us(main, i)} | ${vsBase(main, i)} |`
+      : `| ${LABELS[name]} | ${median(rps[i] ?? []).toFixed(0)} | **${pct1(costOf(i))}** | ${spread(i)} | ${us(cpu, i)} | ${vsBase(ratios.cpu, i)} | ${us(main, i)} | ${vsBase(ratios.main, i)} |`
   const last = names.length - 1
   const letters = names.map((_, i) => String.fromCharCode(65 + i))
   const lines = [
     `Sequential: each gateway alone under load by ${wrk !== undefined ? 'wrk' : 'autocannon'}, ${opts.rounds} mirrored blocks (${[...letters, ...letters.reverse()].join(' ')}) of ${opts.durationS}s runs, fresh gateways in every block, ${opts.connections} connections${opts.rate > 0 ? `, ${opts.rate} req/s offered` : ''}:`,
     '',
-    `| gateway, one proxy route | req/s (median of runs) | throughput cost vs ${base} (median of blocks) | cost, block by block (lowest … highest) | gateway CPU µs/request (median) | CPU cost | main thread µs/request | main thread cost |`,
+    `| gateway, one proxy route | req/s (median of runs) | throughput cost vs ${base} (median of blocks) | cost, block by block (lowest … highest) | gateway CPU µs/request (median of runs) | CPU cost (median of blocks) | main thread µs/request | main thread cost (median of blocks) |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...names.map(row),
     '',
@@ -627,6 +641,100 @@ async function sequentialBlocks(
 
 /** A fraction as a percentage with one decimal: `8.6%`. */
 const pct1 = (r: number): string => `${(r * 100).toFixed(1)}%`
+
+const WARM_REQUESTS = 10_000
+const COUNTED_REQUESTS = 5_000
+
+/**
+ * Instructions per request, counted by valgrind's callgrind: a count of what the CPU executed,
+ * not of time, so what else the machine is doing does not move it (off measured twice agreed
+ * within 0.1 %). Each gateway runs under callgrind (~50× slower), two at a time; one continuous
+ * load of 10 connections (autocannon) warms it up for 10,000 requests, then the counters are
+ * zeroed, and dumped 5,000 requests later — within the same load, because ending a load and
+ * starting another closes connections, and the deoptimisations and recompilation that follow
+ * would land in the counted window. The main thread is reported apart from the other threads
+ * (the span worker, V8's compiler and GC helpers).
+ *
+ * What it cannot see: cache misses and the like (an instruction is an instruction), and under
+ * valgrind's slowness anything driven by a clock is out of proportion — spans reach the worker
+ * in batches of a few instead of dozens, exports carry a fraction of their usual spans — so the
+ * span worker's count is an upper bound. Needs valgrind (Debian package `valgrind`).
+ */
+async function instructionCounts(names: readonly Variant[], upstreamUrl: string, collectorUrl: string): Promise<string[]> {
+  const valgrind = await which('valgrind')
+  const control = await which('callgrind_control')
+  if (valgrind === undefined || control === undefined) return ['--instructions needs valgrind (apt install valgrind).']
+  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => EventEmitter & PromiseLike<AutocannonResult>
+  const dir = await mkdtemp(join(tmpdir(), 'sb-bench-callgrind-'))
+  const count = async (variant: Variant): Promise<{ main: number; other: number }> => {
+    // V8 grows its young generation by the allocation rate it measures per millisecond; at
+    // valgrind's speed it would stay small and collect several times as often as it does at
+    // full speed (16 MB semi-spaces under this load), a fixed cost per collection that varies
+    // from process to process. Start it at the size it reaches natively.
+    const node = [process.execPath, '--min-semi-space-size=16', ...(serverEntry.endsWith('.ts') ? ['--import', 'tsx'] : [])]
+    const execArgv = ['-q', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--separate-threads=yes', ...node]
+    const child = fork(serverEntry, ['--serve', 'gateway', variant, upstreamUrl, collectorUrl], { execPath: valgrind, execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    try {
+      const [{ port }] = (await once(child, 'message')) as [{ port: number }]
+      const pid = String(child.pid)
+      let responses = 0
+      let zeroed = false
+      let dumped = false
+      const run = autocannon({ url: `http://127.0.0.1:${port}/orders/1`, connections: 10, amount: WARM_REQUESTS + COUNTED_REQUESTS + 500 })
+      run.on('response', () => {
+        responses++
+        if (!zeroed && responses === WARM_REQUESTS) {
+          zeroed = true
+          execFileSync(control, ['-z', pid], { stdio: 'ignore' })
+        } else if (!dumped && responses === WARM_REQUESTS + COUNTED_REQUESTS) {
+          dumped = true
+          execFileSync(control, ['-d', pid], { stdio: 'ignore' })
+        }
+      })
+      await run
+      // callgrind writes one file per thread for the dump: <out>.1-01 is the main thread.
+      let main = 0
+      let other = 0
+      for (const f of await readdir(dir)) {
+        const m = new RegExp(`^cg\\.${pid}\\.1-(\\d+)$`).exec(f)
+        if (m === null) continue
+        const total = Number(/^totals: (\d+)/m.exec(await readFile(join(dir, f), 'utf8'))?.[1] ?? 0)
+        if (m[1] === '01') main += total
+        else other += total
+      }
+      return { main: main / COUNTED_REQUESTS, other: other / COUNTED_REQUESTS }
+    } finally {
+      child.kill('SIGKILL')
+    }
+  }
+  const results: Array<{ main: number; other: number }> = []
+  // Two at a time: valgrind runs each process's threads one at a time, on one core.
+  for (let i = 0; i < names.length; i += 2) results.push(...(await Promise.all(names.slice(i, i + 2).map(count))))
+  const base = results[0] as { main: number; other: number }
+  const k = (n: number): string => `${(n / 1000).toFixed(1)}k`
+  return [
+    `Instructions per request under callgrind (${COUNTED_REQUESTS.toLocaleString('en')} requests counted after ${WARM_REQUESTS.toLocaleString('en')}, one continuous load of 10 connections):`,
+    '',
+    `| gateway, one proxy route | main thread | vs ${names[0] as Variant} | other threads (span worker, V8 helpers) | whole process | vs ${names[0] as Variant} |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...names.map((v, i) => {
+      const r = results[i] as { main: number; other: number }
+      const cost = (x: number, b: number): string => (i === 0 ? '—' : signedPct(x / b - 1))
+      return `| ${LABELS[v]} | ${k(r.main)} | ${cost(r.main, base.main)} | ${k(r.other)} | ${k(r.main + r.other)} | ${cost(r.main + r.other, base.main + base.other)} |`
+    }),
+    '',
+    `callgrind's files (one per thread; \`callgrind_annotate <file>\` lists functions) are kept in ${dir}.`,
+  ]
+}
+
+/** The path of a program on PATH, or undefined. */
+async function which(program: string): Promise<string | undefined> {
+  try {
+    return (await promisify(execFile)('which', [program])).stdout.trim() || undefined
+  } catch {
+    return undefined
+  }
+}
 
 async function endToEnd(opts: Options): Promise<string[]> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
@@ -656,6 +764,7 @@ async function endToEnd(opts: Options): Promise<string[]> {
     // The first is the baseline of every comparison; the last is the one the goal is about.
     const names = opts.variants ?? ['off', 'metrics', 'tracing']
     if (opts.sequential) return await sequentialBlocks(names, gateways, opts)
+    if (opts.instructions) return await instructionCounts(names, upstreamUrl, collectorUrl)
     const paired = opts.rate === 0 ? await pairedRounds(names, gateways, opts) : []
     const lines = await sequentialBlocks(names, gateways, opts)
     if (opts.timeHandlers) {
