@@ -647,8 +647,8 @@ const COUNTED_REQUESTS = 5_000
 
 /**
  * Instructions per request, counted by valgrind's callgrind: a count of what the CPU executed,
- * not of time, so what else the machine is doing does not move it (off measured twice agreed
- * within 0.1 %). Each gateway runs under callgrind (~50× slower), two at a time; one continuous
+ * not of time, so what else the machine is doing does not move it (off counted twice in one run
+ * agreed within 0.6 %). Each gateway runs under callgrind (~50× slower), two at a time; one continuous
  * load of 10 connections (autocannon) warms it up for 10,000 requests, then the counters are
  * zeroed, and dumped 5,000 requests later — within the same load, because ending a load and
  * starting another closes connections, and the deoptimisations and recompilation that follow
@@ -702,6 +702,7 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
         if (m[1] === '01') main += total
         else other += total
       }
+      if (main === 0) throw new Error(`callgrind wrote no counts for ${variant} (did the load fail?)`)
       return { main: main / COUNTED_REQUESTS, other: other / COUNTED_REQUESTS }
     } finally {
       child.kill('SIGKILL')
