@@ -30,7 +30,7 @@ import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_proc
 import diagnostics from 'node:diagnostics_channel'
 import { once, type EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
@@ -48,6 +48,7 @@ import { subscribeTracing } from '../src/observe/trace-subscriber.js'
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
 import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.js'
 import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
+import { perfMapNames, selfCosts } from './callgrind.js'
 import { compileForBench } from './compile.js'
 import { findWrk, runWrk, type WrkResult } from './wrk.js'
 import type { IncomingMessage } from 'node:http'
@@ -639,6 +640,9 @@ async function sequentialBlocks(
   return lines
 }
 
+/** A signed whole number: `+795`, `-40`. */
+const signedInt = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(0)}`
+
 /** A fraction as a percentage with one decimal: `8.6%`. */
 const pct1 = (r: number): string => `${(r * 100).toFixed(1)}%`
 
@@ -666,12 +670,14 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
   if (valgrind === undefined || control === undefined) return ['--instructions needs valgrind (apt install valgrind).']
   const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => EventEmitter & PromiseLike<AutocannonResult>
   const dir = await mkdtemp(join(tmpdir(), 'sb-bench-callgrind-'))
-  const count = async (variant: Variant): Promise<{ main: number; other: number }> => {
+  const count = async (variant: Variant): Promise<{ main: number; other: number; functions: Map<string, number> }> => {
     // V8 grows its young generation by the allocation rate it measures per millisecond; at
     // valgrind's speed it would stay small and collect several times as often as it does at
     // full speed (16 MB semi-spaces under this load), a fixed cost per collection that varies
     // from process to process. Start it at the size it reaches natively.
-    const node = [process.execPath, '--min-semi-space-size=16', ...(serverEntry.endsWith('.ts') ? ['--import', 'tsx'] : [])]
+    // --perf-basic-prof: V8 lists the code it compiles in /tmp/perf-<pid>.map, which names the
+    // JavaScript callgrind only sees as addresses (bench/callgrind.ts).
+    const node = [process.execPath, '--min-semi-space-size=16', '--perf-basic-prof', ...(serverEntry.endsWith('.ts') ? ['--import', 'tsx'] : [])]
     const execArgv = ['-q', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--separate-threads=yes', ...node]
     const child = fork(serverEntry, ['--serve', 'gateway', variant, upstreamUrl, collectorUrl], { execPath: valgrind, execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     try {
@@ -703,16 +709,26 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
         else other += total
       }
       if (main === 0) throw new Error(`callgrind wrote no counts for ${variant} (did the load fail?)`)
-      return { main: main / COUNTED_REQUESTS, other: other / COUNTED_REQUESTS }
+      const perfMap = `/tmp/perf-${pid}.map`
+      const functions = await selfCosts(join(dir, `cg.${pid}.1-01`), await perfMapNames(perfMap))
+      await rm(perfMap, { force: true })
+      for (const [fn, ir] of functions) functions.set(fn, ir / COUNTED_REQUESTS)
+      return { main: main / COUNTED_REQUESTS, other: other / COUNTED_REQUESTS, functions }
     } finally {
       child.kill('SIGKILL')
     }
   }
-  const results: Array<{ main: number; other: number }> = []
+  const results: Array<{ main: number; other: number; functions: Map<string, number> }> = []
   // Two at a time: valgrind runs each process's threads one at a time, on one core.
   for (let i = 0; i < names.length; i += 2) results.push(...(await Promise.all(names.slice(i, i + 2).map(count))))
-  const base = results[0] as { main: number; other: number }
+  const base = results[0] as (typeof results)[number]
+  const last = results[results.length - 1] as (typeof results)[number]
   const k = (n: number): string => `${(n / 1000).toFixed(1)}k`
+  // Where the last gateway's extra main-thread instructions go: self instructions per function.
+  const fns = [...new Set([...base.functions.keys(), ...last.functions.keys()])]
+  const delta = (fn: string): number => (last.functions.get(fn) ?? 0) - (base.functions.get(fn) ?? 0)
+  const top = fns.sort((a, b) => delta(b) - delta(a)).slice(0, 15)
+  const shorten = (fn: string): string => fn.replace(/file:\/\/\S*\/(src|node_modules)\//, '$1/').replace(/\(v8::internal::.*$/, '(…)').replace(/\|/g, '\\|')
   return [
     `Instructions per request under callgrind (${COUNTED_REQUESTS.toLocaleString('en')} requests counted after ${WARM_REQUESTS.toLocaleString('en')}, one continuous load of 10 connections):`,
     '',
@@ -723,6 +739,12 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
       const cost = (x: number, b: number): string => (i === 0 ? '—' : signedPct(x / b - 1))
       return `| ${LABELS[v]} | ${k(r.main)} | ${cost(r.main, base.main)} | ${k(r.other)} | ${k(r.main + r.other)} | ${cost(r.main + r.other, base.main + base.other)} |`
     }),
+    '',
+    `Main thread, ${LABELS[names[names.length - 1] as Variant]} against ${LABELS[names[0] as Variant]}: the functions whose own instructions per request grew most (\`JS\` = compiled JavaScript, named from V8's perf map):`,
+    '',
+    `| function | ${names[0] as Variant} | ${names[names.length - 1] as Variant} | difference |`,
+    '|---|---:|---:|---:|',
+    ...top.map((fn) => `| ${shorten(fn)} | ${(base.functions.get(fn) ?? 0).toFixed(0)} | ${(last.functions.get(fn) ?? 0).toFixed(0)} | ${signedInt(delta(fn))} |`),
     '',
     `callgrind's files (one per thread; \`callgrind_annotate <file>\` lists functions) are kept in ${dir}.`,
   ]

@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-// Helper modules (servers a benchmark forks, scratch files) are not benchmarks.
+// Helper modules (servers a benchmark forks, shared helpers, scratch files) are not benchmarks.
+const HELPERS = new Set(['run.ts', 'compile.ts', 'wrk.ts', 'callgrind.ts'])
 const available = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('-servers.ts') && !f.includes('tmp'))
+  .filter((f) => f.endsWith('.ts') && !HELPERS.has(f) && !f.endsWith('-servers.ts') && !f.includes('tmp'))
   .map((f) => f.slice(0, -3))
   .sort()
 
