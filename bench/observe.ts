@@ -1,5 +1,5 @@
 /**
- * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--sequential] [--variants a,b,…] [--time-handlers] [--tsx]`,
+ * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--sequential] [--pin] [--instructions] [--variants a,b,…] [--time-handlers] [--tsx]`,
  * or directly `npx tsx bench/observe.ts …`.
  *
  * 1. Per-request cost in process: a gateway-request message published with nobody listening,
@@ -14,12 +14,14 @@
  *    collector run in their own process, compiled first as in bench/gateway.ts (`--tsx` runs them
  *    from TypeScript). Runs come in mirrored blocks with fresh gateways per block (see
  *    sequentialBlocks); the cost is the median of the blocks' throughput ratios. `--sequential`
- *    runs only this.
+ *    runs only this; `--pin` gives each gateway CPUs of its own, the load the last one.
  * 3. With wrk installed, first the same three gateways loaded at once (see pairedRounds): CPU
  *    time per request over the same seconds.
  * 4. Last, each gateway profiled alone under load (see profiledShares): the share of its busy
  *    CPU spent in observability code, by part — a ratio inside one process, which a noisy
  *    machine moves least.
+ * 5. Only with `--instructions` (and then only it): instructions per request under valgrind's
+ *    callgrind, by thread and by function (see instructionCounts).
  *
  * `--variants a,b,…` compares other gateways (the first is the baseline), e.g.
  * `--variants off,tracing-in-thread,tracing`: spans in the gateway's thread against the span worker.
@@ -35,7 +37,7 @@ import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -77,6 +79,8 @@ interface Options {
   sequential: boolean
   /** Only instruction counts under valgrind (see instructionCounts). */
   instructions: boolean
+  /** Gateways on their own CPUs, the load generator, upstream and collector on the last one (Linux, taskset). */
+  pin: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -95,6 +99,7 @@ function parseArgs(args: string[]): Options {
     timeHandlers: args.includes('--time-handlers'),
     sequential: args.includes('--sequential'),
     instructions: args.includes('--instructions'),
+    pin: args.includes('--pin'),
   }
 }
 
@@ -750,6 +755,12 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
   ]
 }
 
+/** Pins every thread of process `pid` to `cpus` (`taskset -a -p -c`, util-linux). */
+async function pinTo(pid: number | undefined, cpus: string): Promise<void> {
+  if (pid === undefined) return
+  await promisify(execFile)('taskset', ['-a', '-p', '-c', cpus, String(pid)])
+}
+
 /** The path of a program on PATH, or undefined. */
 async function which(program: string): Promise<string | undefined> {
   try {
@@ -767,12 +778,19 @@ async function endToEnd(opts: Options): Promise<string[]> {
     children.push(up.child)
     const collector = await start(['collector'])
     children.push(collector.child)
+    if (opts.pin) {
+      // Everything but the gateways on the last CPU (wrk, started later, inherits this process's).
+      const last = String(availableParallelism() - 1)
+      for (const pid of [process.pid, up.child.pid, collector.child.pid]) await pinTo(pid, last)
+    }
     const upstreamUrl = `http://127.0.0.1:${up.port}`
     const collectorUrl = `http://127.0.0.1:${collector.port}`
     const gateways = async (names: readonly Variant[]): Promise<Array<{ name: Variant; port: number; child: ChildProcess }>> => {
       const out = []
       for (const name of names) {
         const g = await start(['gateway', name, upstreamUrl, collectorUrl])
+        // Every thread of a pinned gateway — its span worker and V8's helpers too — on the others.
+        if (opts.pin) await pinTo(g.child.pid, `0-${Math.max(0, availableParallelism() - 2)}`)
         children.push(g.child)
         out.push({ name, port: g.port, child: g.child })
       }
