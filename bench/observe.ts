@@ -52,7 +52,7 @@ import { gatewayTraceContext, gatewayTracing } from '../src/gateway/diagnostics.
 import { PresetIdGenerator } from '../src/observe/deferred-spans.js'
 import { perfMapNames, selfCosts } from './callgrind.js'
 import { compileForBench } from './compile.js'
-import { findWrk, runWrk, type WrkResult } from './wrk.js'
+import { findWrk, runWrk, which, type WrkResult } from './wrk.js'
 import type { IncomingMessage } from 'node:http'
 
 interface AutocannonResult {
@@ -759,15 +759,6 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
 async function pinTo(pid: number | undefined, cpus: string): Promise<void> {
   if (pid === undefined) return
   await promisify(execFile)('taskset', ['-a', '-p', '-c', cpus, String(pid)])
-}
-
-/** The path of a program on PATH, or undefined. */
-async function which(program: string): Promise<string | undefined> {
-  try {
-    return (await promisify(execFile)('which', [program])).stdout.trim() || undefined
-  } catch {
-    return undefined
-  }
 }
 
 async function endToEnd(opts: Options): Promise<string[]> {

@@ -5,18 +5,21 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 
-let wrkPath: string | undefined | null = null
-
-/** The wrk binary, or undefined when it is not installed. */
-export async function findWrk(): Promise<string | undefined> {
-  if (wrkPath !== null) return wrkPath
+/** The path of a program on PATH, or undefined when it is not installed. */
+export async function which(program: string): Promise<string | undefined> {
   try {
-    const { stdout } = await promisify(execFile)('which', ['wrk'])
-    wrkPath = stdout.trim() || undefined
+    const { stdout } = await promisify(execFile)('which', [program])
+    return stdout.trim() || undefined
   } catch {
-    wrkPath = undefined
+    return undefined
   }
-  return wrkPath
+}
+
+let wrkPath: Promise<string | undefined> | undefined
+
+/** The wrk binary, or undefined when it is not installed (looked up once). */
+export function findWrk(): Promise<string | undefined> {
+  return (wrkPath ??= which('wrk'))
 }
 
 export interface WrkResult {
