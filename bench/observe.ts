@@ -32,7 +32,7 @@ import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_proc
 import diagnostics from 'node:diagnostics_channel'
 import { once, type EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
@@ -716,7 +716,8 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
       if (main === 0) throw new Error(`callgrind wrote no counts for ${variant} (did the load fail?)`)
       const perfMap = `/tmp/perf-${pid}.map`
       const functions = await selfCosts(join(dir, `cg.${pid}.1-01`), await perfMapNames(perfMap))
-      await rm(perfMap, { force: true })
+      // Kept with callgrind's files, so the JavaScript in them can be named again later.
+      await rename(perfMap, join(dir, `perf-${pid}.map`)).catch(() => rm(perfMap, { force: true }))
       for (const [fn, ir] of functions) functions.set(fn, ir / COUNTED_REQUESTS)
       return { main: main / COUNTED_REQUESTS, other: other / COUNTED_REQUESTS, functions }
     } finally {
@@ -733,6 +734,9 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
   const fns = [...new Set([...base.functions.keys(), ...last.functions.keys()])]
   const delta = (fn: string): number => (last.functions.get(fn) ?? 0) - (base.functions.get(fn) ?? 0)
   const top = fns.sort((a, b) => delta(b) - delta(a)).slice(0, 15)
+  // Every function's count per gateway, for a closer look than the top of the table.
+  const rows = [...new Set(results.flatMap((r) => [...r.functions.keys()]))].map((fn) => [fn, ...results.map((r) => (r.functions.get(fn) ?? 0).toFixed(1))].join('\t'))
+  await writeFile(join(dir, 'functions.tsv'), [['function', ...names].join('\t'), ...rows].join('\n') + '\n')
   const shorten = (fn: string): string => fn.replace(/file:\/\/\S*\/(src|node_modules)\//, '$1/').replace(/\(v8::internal::.*$/, '(…)').replace(/\|/g, '\\|')
   return [
     `Instructions per request under callgrind (${COUNTED_REQUESTS.toLocaleString('en')} requests counted after ${WARM_REQUESTS.toLocaleString('en')}, one continuous load of 10 connections):`,
@@ -751,7 +755,7 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
     '|---|---:|---:|---:|',
     ...top.map((fn) => `| ${shorten(fn)} | ${(base.functions.get(fn) ?? 0).toFixed(0)} | ${(last.functions.get(fn) ?? 0).toFixed(0)} | ${signedInt(delta(fn))} |`),
     '',
-    `callgrind's files (one per thread; \`callgrind_annotate <file>\` lists functions) are kept in ${dir}.`,
+    `callgrind's files (one per thread; \`callgrind_annotate <file>\` lists functions), V8's perf maps and every function's instructions per request by gateway (functions.tsv) are kept in ${dir}.`,
   ]
 }
 

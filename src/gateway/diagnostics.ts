@@ -53,7 +53,9 @@ export function publishRequest(route: string, method: string, status: number, co
 /**
  * The tracing hooks of a routed request, on a `TracingChannel`'s channels with one
  * {@link GatewayTraceContext} per request: `tracing:switchboard:gateway:request:start` when the
- * route starts, `…:asyncEnd` once the answer is written (the request's work is async, so `end`,
+ * route starts, `…:asyncEnd` once the answer is written — only when a tracer left a handle in
+ * the context's `span` at `start`: a request it does not record (unsampled) needs no end, and
+ * skipping it saves most unsampled requests a publish (the request's work is async, so `end`,
  * `asyncStart` and `error` are not published: an error is an answer too, with its status). A
  * tracer (src/observe/trace-subscriber.ts) starts the request's span on `start` and writes its
  * `traceparent` into the context; proxy routes send that upstream and publish routes store it
@@ -71,7 +73,10 @@ export interface GatewayTraceContext {
   headers: IncomingHttpHeaders
   /** Written by a tracer at `start`: the request span's `traceparent` (undefined: keep the caller's). */
   traceparent: string | undefined
-  /** The tracer's own handle on its span, from `start` to the end (publishers leave it undefined). */
+  /**
+   * The tracer's own handle on its span, from `start` to the end (publishers leave it undefined);
+   * left undefined by the tracer, no `asyncEnd` is published.
+   */
   span: unknown
   /** Set when the answer is written, before `asyncEnd`. */
   status: number

@@ -34,6 +34,31 @@ export class BoundedLabel {
   }
 }
 
+/**
+ * Values kept per bounded label value, found from the raw name: a name already admitted is its
+ * own label, so it is found in one lookup without asking the {@link BoundedLabel} again (the
+ * per-request path); only new, truncated or folded names go through it.
+ */
+export class ByLabel<V> {
+  readonly #label: BoundedLabel
+  readonly #make: (label: string) => V
+  readonly #values = new Map<string, V>()
+
+  constructor(label: BoundedLabel, make: (label: string) => V) {
+    this.#label = label
+    this.#make = make
+  }
+
+  get(name: string): V {
+    const hit = this.#values.get(name)
+    if (hit !== undefined) return hit
+    const label = this.#label.value(name)
+    let v = this.#values.get(label)
+    if (v === undefined) this.#values.set(label, (v = this.#make(label)))
+    return v
+  }
+}
+
 /** The method labels: the standard methods, then `OTHER` for any method a client makes up. */
 export const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'OTHER'] as const
 const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.map((m, i) => [m, i]))
@@ -41,6 +66,8 @@ const OTHER_METHOD = METHOD_LABELS.length - 1
 
 /** Index of the method's label in {@link METHOD_LABELS} (per-request series live in arrays indexed by it). */
 export function methodIndex(method: string): number {
+  // Node hands out its own constant for a method it knows: GET, most requests, is one comparison.
+  if (method === 'GET') return 0
   // Methods arrive upper case nearly always: look up before allocating an upper-cased copy.
   return METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase()) ?? OTHER_METHOD
 }
@@ -84,7 +111,7 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
 const CALL_OUTCOME_INDEX = new Map<string, number>(CALL_OUTCOMES.map((o, i) => [o, i]))
 
 /** Index of an outcome in {@link CALL_OUTCOMES}. */
-export const callOutcomeIndex = (o: CallOutcome): number => CALL_OUTCOME_INDEX.get(o) as number
+export const callOutcomeIndex = (o: CallOutcome): number => (o === 'success' ? 0 : (CALL_OUTCOME_INDEX.get(o) as number))
 
 const CALL_ERRORS: Readonly<Record<string, CallOutcome>> = {
   ABORT_ERR: 'aborted',

@@ -6,10 +6,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { subscribeChannels, type ChannelHandlers, type CircuitStateName } from './channels.js'
-import { BoundedLabel, CALL_OUTCOMES, callOutcome, callOutcomeIndex, deliveryAttempted, DELIVERY_OUTCOME_LABEL, METHOD_LABELS, methodIndex, rejectionReason } from './labels.js'
+import { BoundedLabel, ByLabel, CALL_OUTCOMES, callOutcome, callOutcomeIndex, deliveryAttempted, DELIVERY_OUTCOME_LABEL, METHOD_LABELS, methodIndex, rejectionReason } from './labels.js'
 import { METRIC_DEFS, REMOVED_DEFAULT_METRICS, type MetricDef } from './metric-defs.js'
 import { SharedQueueStats, type FlowQueueStats, type QueueStatsProvider } from './queue-stats.js'
-import { CounterHandle, HistogramHandle } from './series.js'
+import { CounterHandle, HistogramSeries, type HistogramHandle } from './series.js'
 
 /** Names known from the config: their series exist from the start and always pass the caps. */
 export interface KnownNames {
@@ -48,7 +48,6 @@ const seconds = (ms: number): number => Math.max(0, ms) / 1000
 
 const UNKNOWN_TOPIC = '(unknown)'
 
-const D_BUCKETS = { gateway: [...(METRIC_DEFS.gatewayDuration.buckets ?? [])], system: [...(METRIC_DEFS.systemDuration.buckets ?? [])] }
 
 const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 }
 
@@ -60,8 +59,13 @@ function gauge(registry: Registry, d: MetricDef, collect?: (this: Gauge<string>)
   return new Gauge({ name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry], ...(collect ? { collect } : {}) })
 }
 
-function histogram(registry: Registry, d: MetricDef): Histogram<string> {
-  return new Histogram({ name: d.name, help: d.help, labelNames: d.labelNames, buckets: [...(d.buckets ?? [])], registers: [registry] })
+function histogram(registry: Registry, d: MetricDef, collect?: () => void): Histogram<string> {
+  return new Histogram({ name: d.name, help: d.help, labelNames: d.labelNames, buckets: [...(d.buckets ?? [])], registers: [registry], ...(collect ? { collect } : {}) })
+}
+
+/** A histogram fed per request through {@link HistogramSeries} handles, synced when it is read. */
+function handledHistogram(registry: Registry, d: MetricDef): HistogramSeries {
+  return new HistogramSeries(d.buckets ?? [], (collect) => histogram(registry, d, collect))
 }
 
 /**
@@ -91,12 +95,16 @@ export function createMetricsRegistry(stats: SharedQueueStats = new SharedQueueS
       }
       for (const s of rows) this.set({ flow: s.flow }, pick(s))
     }
+  const gatewayDuration = handledHistogram(registry, D.gatewayDuration)
+  const systemDuration = handledHistogram(registry, D.systemDuration)
   const m = {
     gatewayRequests: counter(registry, D.gatewayRequests),
-    gatewayDuration: histogram(registry, D.gatewayDuration),
+    gatewayDuration: gatewayDuration.histogram,
+    gatewayDurationSeries: gatewayDuration,
     gatewayRejections: counter(registry, D.gatewayRejections),
     systemCalls: counter(registry, D.systemCalls),
-    systemDuration: histogram(registry, D.systemDuration),
+    systemDuration: systemDuration.histogram,
+    systemDurationSeries: systemDuration,
     circuitState: gauge(registry, D.circuitState),
     circuitTransitions: counter(registry, D.circuitTransitions),
     eventsPublished: counter(registry, D.eventsPublished),
@@ -140,51 +148,46 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
 
   // One message per gateway request and per system call: their series are resolved once per
   // label tuple (series.ts) instead of prom-client hashing the labels on every inc/observe, and
-  // found again through maps keyed by the bounded label values and arrays indexed by method and
-  // status class / outcome — no key string is built per request.
+  // found again by name (ByLabel) and in arrays indexed by method and status class / outcome —
+  // no key string is built per request.
   type GatewaySeries = { requests: CounterHandle; duration: HistogramHandle }
   type SystemSeries = { calls: CounterHandle; duration: HistogramHandle }
-  const gatewaySeries = new Map<string, Map<string, Array<GatewaySeries | undefined>>>()
-  const systemSeries = new Map<string, Array<SystemSeries | undefined>>()
-  const gatewayBuckets = D_BUCKETS.gateway
-  const systemBuckets = D_BUCKETS.system
+  type Slots<S> = { label: string; slots: Array<S | undefined> }
+  const gatewaySeries = new ByLabel(route, (label) => ({ label, consumers: new ByLabel(consumer, (c): Slots<GatewaySeries> => ({ label: c, slots: [] })) }))
+  const systemSeries = new ByLabel(system, (label): Slots<SystemSeries> => ({ label, slots: [] }))
 
   const handlers: ChannelHandlers = {
     gatewayRequest(e) {
-      const r = route.value(e.route)
-      const c = consumer.value(e.consumer)
-      let byConsumer = gatewaySeries.get(r)
-      if (byConsumer === undefined) gatewaySeries.set(r, (byConsumer = new Map()))
-      let slots = byConsumer.get(c)
-      if (slots === undefined) byConsumer.set(c, (slots = []))
+      const byRoute = gatewaySeries.get(e.route)
+      const byConsumer = byRoute.consumers.get(e.consumer)
       const mi = methodIndex(e.method)
       // '1xx'…'5xx' → 0…4 (the channel guard admits only those five).
       const slot = mi * 5 + e.statusClass.charCodeAt(0) - 49
-      let series = slots[slot]
+      let series = byConsumer.slots[slot]
       if (series === undefined) {
         const method = METHOD_LABELS[mi] as string
-        slots[slot] = series = {
-          requests: new CounterHandle(m.gatewayRequests, { route: r, method, status_class: e.statusClass, consumer: c }),
-          duration: new HistogramHandle(m.gatewayDuration, { route: r, method, status_class: e.statusClass }, gatewayBuckets),
+        const r = byRoute.label
+        byConsumer.slots[slot] = series = {
+          requests: new CounterHandle(m.gatewayRequests, { route: r, method, status_class: e.statusClass, consumer: byConsumer.label }),
+          duration: m.gatewayDurationSeries.handle({ route: r, method, status_class: e.statusClass }),
         }
       }
       series.requests.add(1)
       series.duration.observe(seconds(e.durationMs))
       const reason = rejectionReason(e.errorCode)
-      if (reason !== undefined) m.gatewayRejections.inc({ route: r, consumer: c, reason })
+      if (reason !== undefined) m.gatewayRejections.inc({ route: byRoute.label, consumer: byConsumer.label, reason })
     },
     systemCall(e) {
-      const s = system.value(e.system)
+      const bySystem = systemSeries.get(e.system)
       const outcome = callOutcome(e)
-      let slots = systemSeries.get(s)
-      if (slots === undefined) systemSeries.set(s, (slots = []))
       const mi = methodIndex(e.method)
       const slot = mi * CALL_OUTCOMES.length + callOutcomeIndex(outcome)
-      let series = slots[slot]
+      let series = bySystem.slots[slot]
       if (series === undefined) {
-        slots[slot] = series = {
+        const s = bySystem.label
+        bySystem.slots[slot] = series = {
           calls: new CounterHandle(m.systemCalls, { system: s, method: METHOD_LABELS[mi] as string, outcome }),
-          duration: new HistogramHandle(m.systemDuration, { system: s, outcome }, systemBuckets),
+          duration: m.systemDurationSeries.handle({ system: s, outcome }),
         }
       }
       series.calls.add(1)

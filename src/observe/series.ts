@@ -54,34 +54,85 @@ export class CounterHandle {
   }
 }
 
-/** One histogram series: `observe(v)` is `histogram.observe(labels, v)` without the label lookup. */
-export class HistogramHandle {
-  readonly #value: HistogramValue
+/**
+ * The handles of one histogram. A request's `observe` only counts into the handle's own typed
+ * array; {@link sync} — the histogram's prom-client `collect`, run before every read of it — adds
+ * those counts to prom-client's series. Writing into prom-client's bucket object per request
+ * would be a keyed store on an object whose keys differ per histogram: a megamorphic store, the
+ * most expensive step of an observation.
+ */
+export class HistogramSeries {
+  readonly histogram: Histogram<string>
   readonly #bounds: readonly number[]
   /** The bucket keys prom-client uses (`String(bound)`), computed once. */
   readonly #keys: readonly string[]
+  readonly #handles: HistogramHandle[] = []
 
-  constructor(histogram: Histogram<string>, labels: Labels, bounds: readonly number[]) {
-    let value = seriesValues<HistogramValue>(histogram).find((v) => sameLabels(v.labels, labels))
-    if (value === undefined) {
-      histogram.zero(labels)
-      value = seriesValues<HistogramValue>(histogram).find((v) => sameLabels(v.labels, labels)) as HistogramValue
-    }
-    this.#value = value
+  /**
+   * `create` makes the histogram (with these `bounds` as its buckets) and must pass `collect` as
+   * its prom-client `collect` option.
+   */
+  constructor(bounds: readonly number[], create: (collect: () => void) => Histogram<string>) {
     this.#bounds = bounds
     this.#keys = bounds.map(String)
+    this.histogram = create(() => this.sync())
+  }
+
+  /** A handle on the series of `labels` (created at zero, or adopted with the values it has). */
+  handle(labels: Labels): HistogramHandle {
+    const h = this.histogram
+    let value = seriesValues<HistogramValue>(h).find((v) => sameLabels(v.labels, labels))
+    if (value === undefined) {
+      h.zero(labels)
+      value = seriesValues<HistogramValue>(h).find((v) => sameLabels(v.labels, labels)) as HistogramValue
+    }
+    const handle = new HistogramHandle(value, this.#bounds)
+    this.#handles.push(handle)
+    return handle
+  }
+
+  /** Moves every handle's counts into prom-client's series (pass it as the histogram's `collect`). */
+  sync(): void {
+    for (const handle of this.#handles) handle.moveTo(this.#keys)
+  }
+}
+
+/** One histogram series: `observe(v)` is `histogram.observe(labels, v)`, applied at the next {@link HistogramSeries.sync}. */
+export class HistogramHandle {
+  readonly #value: HistogramValue
+  readonly #bounds: readonly number[]
+  /** Per bucket (the last one past every bound), the observations since the last sync. */
+  readonly #counts: Float64Array
+  #sum = 0
+  #count = 0
+
+  constructor(value: HistogramValue, bounds: readonly number[]) {
+    this.#value = value
+    this.#bounds = bounds
+    this.#counts = new Float64Array(bounds.length + 1)
   }
 
   observe(v: number): void {
-    const s = this.#value
-    s.sum += v
-    s.count += 1
+    this.#sum += v
+    this.#count++
     const bounds = this.#bounds
-    for (let i = 0; i < bounds.length; i++) {
-      if (v <= (bounds[i] as number)) {
-        ;(s.bucketValues[this.#keys[i] as string] as number) += 1
-        return
-      }
-    }
+    let i = 0
+    while (i < bounds.length && v > (bounds[i] as number)) i++
+    ;(this.#counts[i] as number)++
+  }
+
+  /** Adds the counts since the last call to prom-client's series, then zeroes them. */
+  moveTo(keys: readonly string[]): void {
+    if (this.#count === 0) return
+    const s = this.#value
+    s.sum += this.#sum
+    s.count += this.#count
+    const counts = this.#counts
+    // prom-client's buckets are not cumulative: a value counts in the first bucket it fits (the +Inf
+    // bucket is count itself), so the last slot, past every bound, has no key.
+    for (let i = 0; i < keys.length; i++) if (counts[i] !== 0) (s.bucketValues[keys[i] as string] as number) += counts[i] as number
+    counts.fill(0)
+    this.#sum = 0
+    this.#count = 0
   }
 }

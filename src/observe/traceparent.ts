@@ -5,7 +5,7 @@
  * strict (https://www.w3.org/TR/trace-context/#traceparent-header): a malformed or all-zero value
  * is ignored, never trusted, and a new trace starts.
  */
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import { ROOT_CONTEXT, TraceFlags, createTraceState, isSpanContextValid, trace, type Context, type SpanContext } from '@opentelemetry/api'
 
 export const TRACEPARENT_HEADER = 'traceparent'
@@ -41,41 +41,82 @@ export function parseTraceparent(value: string | undefined, tracestate?: string)
 }
 
 /**
- * Random hex for ids, drawn from crypto a block at a time: one native call per ~170 trace ids
- * instead of one or more per id (ids must be unique, not secret; per-id draws cost more than
- * anything else an unsampled request does). An id is a slice of the block.
+ * Ids are drawn from crypto a block at a time (ids must be unique, not secret; per-id draws cost
+ * more than anything else an unsampled request does), and the block is written out as ready
+ * `00-<trace id>-<span id>-00` values in one flat string: a new unsampled trace — most requests
+ * at a low sampling ratio — is then one slice of it, with no encoding, concatenation or
+ * flattening of its own when it is validated and written upstream. Ids are slices of an entry.
  */
-const POOL_BYTES = 4096
-let hexPool = ''
-let hexAt = 0
+const POOL_ENTRIES = 128
+/** `00-` + 32 + `-` + 16 + `-00`. */
+const ENTRY_CHARS = 55
+const TRACE_AT = 3
+const SPAN_AT = 36
+/** Random bytes per entry: 16 for the trace id, 8 for the span id. */
+const ENTRY_BYTES = 24
+const HEX = Buffer.from('0123456789abcdef', 'latin1')
+const DASH = 0x2d
+const ZERO = 0x30
+const random = Buffer.alloc(POOL_ENTRIES * ENTRY_BYTES)
+const block = Buffer.alloc(POOL_ENTRIES * ENTRY_CHARS)
+let pool = ''
+let poolAt = 0
 
-function randomHexChars(n: number): string {
-  if (hexAt + n > hexPool.length) {
-    hexPool = randomBytes(POOL_BYTES).toString('hex')
-    hexAt = 0
-  }
-  const s = hexPool.slice(hexAt, hexAt + n)
-  hexAt += n
-  return s
+function allZero(from: number, length: number): boolean {
+  for (let i = from; i < from + length; i++) if (random[i] !== 0) return false
+  return true
 }
 
-const ZERO_TRACE_ID = '0'.repeat(32)
-const ZERO_SPAN_ID = '0'.repeat(16)
+/** Writes `length` random bytes from `from` as hex at `at` in the block. */
+function writeHex(from: number, length: number, at: number): void {
+  for (let i = 0; i < length; i++) {
+    const b = random[from + i] as number
+    block[at + 2 * i] = HEX[b >> 4] as number
+    block[at + 2 * i + 1] = HEX[b & 15] as number
+  }
+}
+
+/** Fills the pool: hex written by table into a buffer, read back as one latin1 string. */
+function refill(): void {
+  randomFillSync(random)
+  for (let e = 0; e < POOL_ENTRIES; e++) {
+    const r = e * ENTRY_BYTES
+    // An all-zero id is invalid: setting its last bit is OpenTelemetry's own remedy.
+    if (allZero(r, 16)) random[r + 15] = 1
+    if (allZero(r + 16, 8)) random[r + 23] = 1
+    const at = e * ENTRY_CHARS
+    block[at] = ZERO
+    block[at + 1] = ZERO
+    block[at + 2] = DASH
+    writeHex(r, 16, at + TRACE_AT)
+    block[at + SPAN_AT - 1] = DASH
+    writeHex(r + 16, 8, at + SPAN_AT)
+    block[at + ENTRY_CHARS - 3] = DASH
+    block[at + ENTRY_CHARS - 2] = ZERO
+    block[at + ENTRY_CHARS - 1] = ZERO
+  }
+  pool = block.toString('latin1')
+  poolAt = 0
+}
+
+/** The offset of the next unused entry of the pool (refilled when used up). */
+function nextEntry(): number {
+  if (poolAt === pool.length) refill()
+  const at = poolAt
+  poolAt += ENTRY_CHARS
+  return at
+}
 
 /** A random, valid (not all-zero) trace id. */
 export function randomTraceId(): string {
-  let id: string
-  do id = randomHexChars(32)
-  while (id === ZERO_TRACE_ID)
-  return id
+  const at = nextEntry() + TRACE_AT
+  return pool.slice(at, at + 32)
 }
 
 /** A random, valid (not all-zero) span id. */
 export function randomSpanId(): string {
-  let id: string
-  do id = randomHexChars(16)
-  while (id === ZERO_SPAN_ID)
-  return id
+  const at = nextEntry() + SPAN_AT
+  return pool.slice(at, at + 16)
 }
 
 /**
@@ -83,7 +124,8 @@ export function randomSpanId(): string {
  * sampling ratio).
  */
 export function randomUnsampledTraceparent(): string {
-  return `00-${randomTraceId()}-${randomSpanId()}-00`
+  const at = nextEntry()
+  return pool.slice(at, at + ENTRY_CHARS)
 }
 
 /** `00-<trace id>-<span id>-<flags>`. */

@@ -9,7 +9,6 @@
 /** Latency bucket upper bounds in ms: 0.5 ms × 1.25^i up to past 2 minutes. */
 const LATENCY_BOUNDS_0 = 0.5
 const GROWTH = 1.25
-const LOG_GROWTH = Math.log(GROWTH)
 const LATENCY_BOUNDS: readonly number[] = (() => {
   const out: number[] = []
   for (let b = LATENCY_BOUNDS_0; b < 150_000; b *= GROWTH) out.push(b)
@@ -35,6 +34,9 @@ export interface WindowOptions {
 /** A ring of `width` numbers per time slot; a slot is zeroed when a new epoch reuses it. */
 class Ring<A extends Float64Array | Uint32Array> {
   readonly #epochs: Float64Array
+  /** The slot `at` found last: nearly every call falls in the same slot as the one before. */
+  #lastEpoch = -1
+  #lastOffset = 0
   constructor(
     readonly slotMs: number,
     readonly retentionMs: number,
@@ -52,13 +54,16 @@ class Ring<A extends Float64Array | Uint32Array> {
   /** Offset of the slot for `now` in `data`. */
   at(now: number): number {
     const epoch = Math.floor(now / this.slotMs)
+    if (epoch === this.#lastEpoch) return this.#lastOffset
     const n = this.#epochs.length
     const i = ((epoch % n) + n) % n
     if (this.#epochs[i] !== epoch) {
       this.#epochs[i] = epoch
       this.data.fill(0, i * this.width, (i + 1) * this.width)
     }
-    return i * this.width
+    this.#lastEpoch = epoch
+    this.#lastOffset = i * this.width
+    return this.#lastOffset
   }
 
   /** Offsets of the slots whose epoch falls in (now − windowMs, now]. */
@@ -105,11 +110,16 @@ export class RollingWindow<F extends string> {
   observe(now: number, ms: number): void {
     const lat = this.#lat
     if (lat === undefined || !(ms >= 0)) return
-    let b = ms <= LATENCY_BOUNDS_0 ? 0 : Math.min(LATENCY_BOUNDS.length, Math.ceil(Math.log(ms / LATENCY_BOUNDS_0) / LOG_GROWTH))
-    // Float rounding may land one bucket off at an exact bound; settle it against the table.
-    if (b > 0 && ms <= (LATENCY_BOUNDS[b - 1] as number)) b--
-    else if (b < LATENCY_BOUNDS.length && ms > (LATENCY_BOUNDS[b] as number)) b++
-    const k = lat.at(now) + b
+    // The first bucket whose bound is ≥ ms (the overflow bucket past the last): a binary search,
+    // cheaper per observation than a logarithm and exact at the bounds.
+    let lo = 0
+    let hi = LATENCY_BOUNDS.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (ms <= (LATENCY_BOUNDS[mid] as number)) hi = mid
+      else lo = mid + 1
+    }
+    const k = lat.at(now) + lo
     lat.data[k] = (lat.data[k] ?? 0) + 1
   }
 

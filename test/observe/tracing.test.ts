@@ -24,6 +24,9 @@ import {
   formatTraceparent,
   injectTraceparent,
   parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  randomUnsampledTraceparent,
   traceLogFields,
 } from '../../src/observe/traceparent.js'
 import { endDeliverySpan, endGatewaySpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from '../../src/observe/tracing.js'
@@ -132,6 +135,28 @@ describe('traceparent', () => {
     assert.equal(carrierOf(ROOT_CONTEXT), null)
     assert.deepEqual(traceLogFields(ctx), { trace_id: TRACE_ID, span_id: SPAN_ID })
     assert.deepEqual(traceLogFields(ROOT_CONTEXT), {})
+  })
+
+  it('draws valid, distinct ids and unsampled traceparents across many refills of the pool', () => {
+    const seen = new Set<string>()
+    // 2,000 rounds use the pool's 128 entries dozens of times over, across refills.
+    for (let i = 0; i < 2000; i++) {
+      const tp = randomUnsampledTraceparent()
+      const sc = parseTraceparent(tp)
+      assert.ok(sc !== undefined, `not a valid traceparent: ${tp}`)
+      assert.equal(sc.traceFlags, TraceFlags.NONE)
+      assert.equal(tp, `00-${sc.traceId}-${sc.spanId}-00`)
+      const traceId = randomTraceId()
+      const spanId = randomSpanId()
+      assert.match(traceId, /^[0-9a-f]{32}$/)
+      assert.match(spanId, /^[0-9a-f]{16}$/)
+      assert.notEqual(traceId, '0'.repeat(32))
+      assert.notEqual(spanId, '0'.repeat(16))
+      for (const id of [sc.traceId, sc.spanId, traceId, spanId]) {
+        assert.ok(!seen.has(id), `id drawn twice: ${id}`)
+        seen.add(id)
+      }
+    }
   })
 })
 

@@ -70,7 +70,8 @@ async function run(p: RouteProgram, x: Exchange): Promise<void> {
 /** The request is answered: tell the metrics, and the tracer through the trace context. */
 function done(p: RouteProgram, x: Exchange, status: number, errorCode: string | null): void {
   const t = x.trace
-  if (t !== undefined) {
+  // Only a context a tracer took a handle in wants its end (an unsampled request's does not).
+  if (t !== undefined && t.span !== undefined) {
     t.status = status
     t.errorCode = errorCode
     gatewayTracing.asyncEnd.publish(t)
