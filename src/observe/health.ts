@@ -54,6 +54,10 @@ const SYSTEM_FIELDS = ['calls', 'failures', 'refused'] as const
 const ROUTE_FIELDS = ['requests', 'errors'] as const
 const FLOW_FIELDS = ['delivered', 'retried', 'deferred', 'dead'] as const
 const POLLER_FIELDS = ['runs', 'failures'] as const
+/** Each field's position, for {@link RollingWindow.addAt}. */
+const positions = <F extends string>(fields: readonly F[]): Readonly<Record<F, number>> => Object.fromEntries(fields.map((f, i) => [f, i])) as Record<F, number>
+const SYSTEM_AT = positions(SYSTEM_FIELDS)
+const ROUTE_AT = positions(ROUTE_FIELDS)
 
 interface SystemState {
   w: RollingWindow<(typeof SYSTEM_FIELDS)[number]>
@@ -117,11 +121,12 @@ export class HealthTracker {
     map.set(key, v)
     return v
   }
+  // The lookup first: the factory closure is only made for a name not seen yet.
   #system(name: string) {
-    return this.#entry(this.#systems, name, () => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed' as CircuitStateName, since: null, openSince: null, lastError: null }))
+    return this.#systems.get(name) ?? this.#entry(this.#systems, name, () => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed' as CircuitStateName, since: null, openSince: null, lastError: null }))
   }
   #route(name: string) {
-    return this.#entry(this.#routes, name, () => this.#window(ROUTE_FIELDS, true))
+    return this.#routes.get(name) ?? this.#entry(this.#routes, name, () => this.#window(ROUTE_FIELDS, true))
   }
   #flow(name: string) {
     return this.#entry(this.#flows, name, () => this.#window(FLOW_FIELDS, true))
@@ -145,8 +150,8 @@ export class HealthTracker {
     const w = this.#route(e.route)
     if (w === undefined) return
     const now = this.clock.now()
-    w.add(now, 'requests')
-    if (e.statusClass === '5xx') w.add(now, 'errors')
+    w.addAt(now, ROUTE_AT.requests)
+    if (e.statusClass === '5xx') w.addAt(now, ROUTE_AT.errors)
     w.observe(now, e.durationMs)
   }
 
@@ -156,13 +161,13 @@ export class HealthTracker {
     const now = this.clock.now()
     const outcome = callOutcome(e)
     if (!callCounts(outcome)) {
-      s.w.add(now, 'refused')
+      s.w.addAt(now, SYSTEM_AT.refused)
       return
     }
-    s.w.add(now, 'calls')
+    s.w.addAt(now, SYSTEM_AT.calls)
     s.w.observe(now, e.durationMs)
     if (callFailed(outcome, e.statusCode)) {
-      s.w.add(now, 'failures')
+      s.w.addAt(now, SYSTEM_AT.failures)
       s.lastError = { code: e.errorCode ?? `HTTP ${e.statusCode ?? '?'}`, at: now }
     }
   }

@@ -102,8 +102,12 @@ export class RollingWindow<F extends string> {
 
   add(now: number, field: F, n = 1): void {
     const f = this.#fields.indexOf(field)
-    if (f < 0) return
-    const k = this.#counts.at(now) + f
+    if (f >= 0) this.addAt(now, f, n)
+  }
+
+  /** {@link add} by the field's position in the window's fields (per-request feeds: no lookup by name). */
+  addAt(now: number, field: number, n = 1): void {
+    const k = this.#counts.at(now) + field
     this.#counts.data[k] = (this.#counts.data[k] ?? 0) + n
   }
 
