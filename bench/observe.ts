@@ -1,5 +1,5 @@
 /**
- * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--sequential] [--pin] [--instructions] [--variants a,b,…] [--time-handlers] [--tsx]`,
+ * Observability overhead: `npm run bench -- observe [--duration 3] [--rounds 3] [--connections 50] [--rate 0] [--breakdown] [--sequential] [--pin] [--pin-main] [--instructions] [--variants a,b,…] [--time-handlers] [--tsx]`,
  * or directly `npx tsx bench/observe.ts …`.
  *
  * 1. Per-request cost in process: a gateway-request message published with nobody listening,
@@ -14,7 +14,9 @@
  *    collector run in their own process, compiled first as in bench/gateway.ts (`--tsx` runs them
  *    from TypeScript). Runs come in mirrored blocks with fresh gateways per block (see
  *    sequentialBlocks); the cost is the median of the blocks' throughput ratios. `--sequential`
- *    runs only this; `--pin` gives each gateway CPUs of its own, the load the last one.
+ *    runs only this; `--pin` gives each gateway CPUs of its own, the load the last one;
+ *    `--pin-main` gives the gateway's main thread alone CPUs of its own, its other threads (span
+ *    worker, V8's helpers) sharing the last one with the load.
  * 3. With wrk installed, first the same three gateways loaded at once (see pairedRounds): CPU
  *    time per request over the same seconds.
  * 4. Last, each gateway profiled alone under load (see profiledShares): the share of its busy
@@ -81,6 +83,8 @@ interface Options {
   instructions: boolean
   /** Gateways on their own CPUs, the load generator, upstream and collector on the last one (Linux, taskset). */
   pin: boolean
+  /** As `pin`, but only each gateway's main thread on its own CPUs; its other threads join the load on the last. */
+  pinMain: boolean
 }
 
 function parseArgs(args: string[]): Options {
@@ -100,6 +104,7 @@ function parseArgs(args: string[]): Options {
     sequential: args.includes('--sequential'),
     instructions: args.includes('--instructions'),
     pin: args.includes('--pin'),
+    pinMain: args.includes('--pin-main'),
   }
 }
 
@@ -765,6 +770,17 @@ async function pinTo(pid: number | undefined, cpus: string): Promise<void> {
   await promisify(execFile)('taskset', ['-a', '-p', '-c', cpus, String(pid)])
 }
 
+/**
+ * Pins process `pid`'s main thread alone to `main` and its other threads to `others` (Linux: the
+ * main thread's id is the process id; without `-a`, taskset sets one thread). The gateway has
+ * started every thread it runs (V8's helpers, the span worker) before it reports its port.
+ */
+async function pinMainThread(pid: number | undefined, main: string, others: string): Promise<void> {
+  if (pid === undefined) return
+  await pinTo(pid, others)
+  await promisify(execFile)('taskset', ['-p', '-c', main, String(pid)])
+}
+
 async function endToEnd(opts: Options): Promise<string[]> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
   const children: ChildProcess[] = []
@@ -773,9 +789,12 @@ async function endToEnd(opts: Options): Promise<string[]> {
     children.push(up.child)
     const collector = await start(['collector'])
     children.push(collector.child)
-    if (opts.pin) {
+    // Counted before this process is pinned: afterwards it would see only the CPU it is pinned to.
+    const cpus = availableParallelism()
+    const last = String(cpus - 1)
+    const own = `0-${Math.max(0, cpus - 2)}`
+    if (opts.pin || opts.pinMain) {
       // Everything but the gateways on the last CPU (wrk, started later, inherits this process's).
-      const last = String(availableParallelism() - 1)
       for (const pid of [process.pid, up.child.pid, collector.child.pid]) await pinTo(pid, last)
     }
     const upstreamUrl = `http://127.0.0.1:${up.port}`
@@ -785,7 +804,10 @@ async function endToEnd(opts: Options): Promise<string[]> {
       for (const name of names) {
         const g = await start(['gateway', name, upstreamUrl, collectorUrl])
         // Every thread of a pinned gateway — its span worker and V8's helpers too — on the others.
-        if (opts.pin) await pinTo(g.child.pid, `0-${Math.max(0, availableParallelism() - 2)}`)
+        if (opts.pin) await pinTo(g.child.pid, own)
+        // Or only its main thread: its span worker and V8's helpers find CPU time beside the load,
+        // as on a machine with a core to spare for them.
+        else if (opts.pinMain) await pinMainThread(g.child.pid, own, last)
         children.push(g.child)
         out.push({ name, port: g.port, child: g.child })
       }
