@@ -15,7 +15,7 @@ import diagnostics from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
 import { isSwitchboardError } from '../core/errors.js'
 import { DeferredGatewaySpans, TracerSpanSink, type DeferralOptions, type GatewaySpanRecord, type GatewaySpanSink, type PresetIdGenerator } from './deferred-spans.js'
-import { contextFromCarrier, parseTraceparent, randomSpanId, randomUnsampledTraceparent } from './traceparent.js'
+import { contextFromCarrier, parseTraceparent, randomUnsampledTraceparent, unsampledChildTraceparent } from './traceparent.js'
 import { endDeliverySpan, endGatewaySpan, endPublishSpan, failSpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from './tracing.js'
 
 /** `TracingChannel` of a routed gateway request (src/gateway/diagnostics.ts). */
@@ -106,8 +106,6 @@ export interface TracingSubscriberOptions {
   gatewaySpans?: ({ sink: GatewaySpanSink } & DeferralOptions) | undefined
 }
 
-/** `00-<trace id>-<new span id>-00`: a child that is not recorded, or a new unsampled trace. */
-const unsampled = (traceId: string): string => `00-${traceId}-${randomSpanId()}-00`
 
 /** Subscribes a tracer to the three tracing channels; returns the function that unsubscribes. */
 export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptions = {}): () => void {
@@ -122,7 +120,7 @@ export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptio
       ? (): undefined => undefined
       : (parent: string | undefined): string | undefined => {
           const sc = parent === undefined ? undefined : parseTraceparent(parent)
-          if (sc !== undefined) return (sc.traceFlags & 1) === 0 ? unsampled(sc.traceId) : undefined
+          if (sc !== undefined) return (sc.traceFlags & 1) === 0 ? unsampledChildTraceparent(sc.traceId) : undefined
           return Math.random() < ratio ? undefined : randomUnsampledTraceparent()
         }
   // A context carries its span from start to end in its `span` slot (not a WeakMap: ephemerons

@@ -28,6 +28,7 @@ import {
   randomTraceId,
   randomUnsampledTraceparent,
   traceLogFields,
+  unsampledChildTraceparent,
 } from '../../src/observe/traceparent.js'
 import { endDeliverySpan, endGatewaySpan, startDeliverySpan, startGatewaySpan, startPublishSpan } from '../../src/observe/tracing.js'
 
@@ -152,7 +153,10 @@ describe('traceparent', () => {
       assert.match(spanId, /^[0-9a-f]{16}$/)
       assert.notEqual(traceId, '0'.repeat(32))
       assert.notEqual(spanId, '0'.repeat(16))
-      for (const id of [sc.traceId, sc.spanId, traceId, spanId]) {
+      const child = parseTraceparent(unsampledChildTraceparent(traceId))
+      assert.equal(child?.traceId, traceId, 'an unsampled child stays in its trace')
+      assert.equal(child?.traceFlags, TraceFlags.NONE)
+      for (const id of [sc.traceId, sc.spanId, traceId, spanId, child?.spanId as string]) {
         assert.ok(!seen.has(id), `id drawn twice: ${id}`)
         seen.add(id)
       }
