@@ -689,7 +689,8 @@ async function instructionCounts(names: readonly Variant[], upstreamUrl: string,
     // JavaScript callgrind only sees as addresses (bench/callgrind.ts).
     const node = [process.execPath, '--min-semi-space-size=16', '--perf-basic-prof', ...(serverEntry.endsWith('.ts') ? ['--import', 'tsx'] : [])]
     const execArgv = ['-q', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--separate-threads=yes', ...node]
-    const child = fork(serverEntry, ['--serve', 'gateway', variant, upstreamUrl, collectorUrl], { execPath: valgrind, execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    // Run in the output directory: V8 writes its own logs (`isolate-*-v8.log`) into the working directory.
+    const child = fork(serverEntry, ['--serve', 'gateway', variant, upstreamUrl, collectorUrl], { cwd: dir, execPath: valgrind, execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     try {
       const [{ port }] = (await once(child, 'message')) as [{ port: number }]
       const pid = String(child.pid)
