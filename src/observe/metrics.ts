@@ -48,7 +48,6 @@ const seconds = (ms: number): number => Math.max(0, ms) / 1000
 
 const UNKNOWN_TOPIC = '(unknown)'
 
-
 const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 }
 
 function counter(registry: Registry, d: MetricDef, collect?: () => void): Counter<string> {

@@ -106,7 +106,6 @@ export interface TracingSubscriberOptions {
   gatewaySpans?: ({ sink: GatewaySpanSink } & DeferralOptions) | undefined
 }
 
-
 /** Subscribes a tracer to the three tracing channels; returns the function that unsubscribes. */
 export function subscribeTracing(tracer: Tracer, options: TracingSubscriberOptions = {}): () => void {
   const onError = options.onError ?? ((): void => undefined)

@@ -34,8 +34,8 @@ export interface WindowOptions {
 /** A ring of `width` numbers per time slot; a slot is zeroed when a new epoch reuses it. */
 class Ring<A extends Float64Array | Uint32Array> {
   readonly #epochs: Float64Array
-  /** The slot `at` found last: nearly every call falls in the same slot as the one before. */
-  #lastEpoch = -1
+  /** The slot `at` found last: nearly every call falls in the same slot as the one before (NaN: none yet). */
+  #lastEpoch = Number.NaN
   #lastOffset = 0
   constructor(
     readonly slotMs: number,

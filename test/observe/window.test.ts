@@ -24,6 +24,21 @@ describe('RollingWindow', () => {
     assert.deepEqual(w.totals(T0 + 6_000), { n: 1 })
   })
 
+  it('counts in every slot whatever the epoch, going back in time included (the current slot is cached)', () => {
+    const w = new RollingWindow(['n'] as const, { slotMs: 1_000, retentionMs: 5_000, latency: true })
+    // Epoch −1 and 0 (a test clock near zero), then an earlier slot after a later one.
+    for (const t of [-500, -400, 0, 999, 1_000]) w.addAt(t, 0)
+    assert.deepEqual(w.totals(1_000), { n: 5 })
+    w.observe(-500, 3)
+    w.observe(1_000, 3)
+    assert.equal(w.quantile(1_000, 1) !== null, true)
+    const back = new RollingWindow(['n'] as const, { slotMs: 1_000, retentionMs: 5_000 })
+    back.add(T0 + 3_000, 'n')
+    back.add(T0 + 1_000, 'n')
+    back.add(T0 + 3_500, 'n')
+    assert.deepEqual(back.totals(T0 + 3_500), { n: 3 })
+  })
+
   it('ignores unknown fields and non-numeric latencies', () => {
     const w = new RollingWindow(['n'] as const, { latency: true })
     w.add(T0, 'x' as 'n')
