@@ -113,7 +113,10 @@ export class HealthTracker {
     return new RollingWindow(fields, { slotMs: this.#slotMs, retentionMs: this.#retentionMs, latency, latencyRetentionMs: this.windowMs })
   }
 
-  /** Get-or-create with the entity cap; undefined past the cap. */
+  /**
+   * Get-or-create with the entity cap; undefined past the cap. `make` is one of the factories
+   * below, made once: the per-request feeds must not build a closure per call.
+   */
   #entry<V>(map: Map<string, V>, key: string, make: () => V): V | undefined {
     const have = map.get(key)
     if (have !== undefined || map.size >= this.#max) return have
@@ -121,18 +124,21 @@ export class HealthTracker {
     map.set(key, v)
     return v
   }
-  // The lookup first: the factory closure is only made for a name not seen yet.
+  readonly #newSystem = (): SystemState => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed', since: null, openSince: null, lastError: null })
+  readonly #newRoute = (): RollingWindow<(typeof ROUTE_FIELDS)[number]> => this.#window(ROUTE_FIELDS, true)
+  readonly #newFlow = (): RollingWindow<(typeof FLOW_FIELDS)[number]> => this.#window(FLOW_FIELDS, true)
+  readonly #newPoller = (): PollerState => ({ w: this.#window(POLLER_FIELDS, false), consecutive: 0, lastRunAt: null, lastOkAt: null, lastError: null })
   #system(name: string) {
-    return this.#systems.get(name) ?? this.#entry(this.#systems, name, () => ({ w: this.#window(SYSTEM_FIELDS, true), circuit: 'closed' as CircuitStateName, since: null, openSince: null, lastError: null }))
+    return this.#entry(this.#systems, name, this.#newSystem)
   }
   #route(name: string) {
-    return this.#routes.get(name) ?? this.#entry(this.#routes, name, () => this.#window(ROUTE_FIELDS, true))
+    return this.#entry(this.#routes, name, this.#newRoute)
   }
   #flow(name: string) {
-    return this.#entry(this.#flows, name, () => this.#window(FLOW_FIELDS, true))
+    return this.#entry(this.#flows, name, this.#newFlow)
   }
   #poller(name: string) {
-    return this.#entry(this.#pollers, name, () => ({ w: this.#window(POLLER_FIELDS, false), consecutive: 0, lastRunAt: null, lastOkAt: null, lastError: null }))
+    return this.#entry(this.#pollers, name, this.#newPoller)
   }
 
   /** How far back figures are kept: alert rules may not ask for longer windows. */

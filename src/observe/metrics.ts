@@ -94,16 +94,12 @@ export function createMetricsRegistry(stats: SharedQueueStats = new SharedQueueS
       }
       for (const s of rows) this.set({ flow: s.flow }, pick(s))
     }
-  const gatewayDuration = handledHistogram(registry, D.gatewayDuration)
-  const systemDuration = handledHistogram(registry, D.systemDuration)
   const m = {
     gatewayRequests: counter(registry, D.gatewayRequests),
-    gatewayDuration: gatewayDuration.histogram,
-    gatewayDurationSeries: gatewayDuration,
+    gatewayDuration: handledHistogram(registry, D.gatewayDuration),
     gatewayRejections: counter(registry, D.gatewayRejections),
     systemCalls: counter(registry, D.systemCalls),
-    systemDuration: systemDuration.histogram,
-    systemDurationSeries: systemDuration,
+    systemDuration: handledHistogram(registry, D.systemDuration),
     circuitState: gauge(registry, D.circuitState),
     circuitTransitions: counter(registry, D.circuitTransitions),
     eventsPublished: counter(registry, D.eventsPublished),
@@ -168,7 +164,7 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
         const r = byRoute.label
         byConsumer.slots[slot] = series = {
           requests: new CounterHandle(m.gatewayRequests, { route: r, method, status_class: e.statusClass, consumer: byConsumer.label }),
-          duration: m.gatewayDurationSeries.handle({ route: r, method, status_class: e.statusClass }),
+          duration: m.gatewayDuration.handle({ route: r, method, status_class: e.statusClass }),
         }
       }
       series.requests.add(1)
@@ -186,7 +182,7 @@ export function installMetrics(options: MetricsOptions = {}): InstalledMetrics {
         const s = bySystem.label
         bySystem.slots[slot] = series = {
           calls: new CounterHandle(m.systemCalls, { system: s, method: METHOD_LABELS[mi] as string, outcome }),
-          duration: m.systemDurationSeries.handle({ system: s, outcome }),
+          duration: m.systemDuration.handle({ system: s, outcome }),
         }
       }
       series.calls.add(1)
